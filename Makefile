@@ -1,0 +1,107 @@
+# authgate -- GNU make, Debian 12.  See INSTALL.
+#
+#   make            build authgate-fcgi and authgate into build/
+#   make check      every test; ends with "N passed, N failed"
+#   make sanitize   the same tests, built with ASan + UBSan
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make demo       a real login on http://127.0.0.1:8080/
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DATADIR	?= $(PREFIX)/share/authgate
+
+CC	?= gcc
+BUILD	?= build
+PKGS	 = openssl libcurl json-c sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
+	   -Wstrict-prototypes -Wpointer-arith -Wvla -Wno-unused-parameter
+HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPT	?= -O2 -g
+CFLAGS	?=
+AG_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) \
+	   $(OPT) $(HARDEN) $(PKG_CFLAGS) -iquote lib -iquote fcgi $(SAN) $(CFLAGS)
+AG_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+LIBS	 = $(PKG_LIBS) -lfcgi -lm
+
+LIB_SRC	 = $(sort $(wildcard lib/*.c))
+LIB_OBJ	 = $(LIB_SRC:%.c=$(BUILD)/%.o)
+FCGI_SRC = $(sort $(wildcard fcgi/h-*.c)) fcgi/fcgx.c fcgi/route.c
+FCGI_OBJ = $(FCGI_SRC:%.c=$(BUILD)/%.o)
+PROGS	 = $(BUILD)/authgate-fcgi $(BUILD)/authgate
+UNIT_SRC = $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit sanitize install demo clean lint fuzz bench
+
+all: $(PROGS) $(BUILD)/tests/hello-fcgi
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h fcgi/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(AG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libauthgate.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libhandlers.a: $(FCGI_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/authgate-fcgi: $(BUILD)/fcgi/authgate-fcgi.o $(BUILD)/libhandlers.a $(BUILD)/libauthgate.a
+	$(CC) $(AG_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/authgate: $(BUILD)/fcgi/authgate.o $(BUILD)/libhandlers.a $(BUILD)/libauthgate.a
+	$(CC) $(AG_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libauthgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(AG_CFLAGS) -iquote tests/unit $(AG_LDFLAGS) -o $@ $< \
+	    $(BUILD)/libauthgate.a $(LIBS)
+
+$(BUILD)/tests/hello-fcgi: tests/bench/hello-fcgi.c
+	@mkdir -p $(dir $@)
+	$(CC) $(AG_CFLAGS) $(AG_LDFLAGS) -o $@ $< -lfcgi
+
+unit: $(UNIT_BIN)
+
+# The whole suite: unit programs, then the integration tests (node,
+# real oidc-provider, real lighttpd, real Chromium).  tests/run prints
+# one line per test and the summary "N passed, N failed".
+check: all unit
+	BUILD=$(BUILD) tests/run
+
+sanitize:
+	$(MAKE) BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check
+
+demo: all
+	tests/demo
+
+bench: all
+	tests/bench/run
+
+lint:
+	tests/lint
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/www \
+	    $(DESTDIR)$(SYSCONFDIR)/authgate
+	install -m 0755 $(BUILD)/authgate $(DESTDIR)$(BINDIR)/authgate
+	install -m 0755 $(BUILD)/authgate-fcgi $(DESTDIR)$(SBINDIR)/authgate-fcgi
+	install -m 0644 fcgi/authgate.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 fcgi/authgate-fcgi.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 lib/authgate.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 www/authgate.js $(DESTDIR)$(DATADIR)/www/
+	install -m 0644 www/examples/authgate.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/authgate/authgate.conf.example
+
+clean:
+	rm -rf build build-san build-fuzz

@@ -1,0 +1,247 @@
+/*
+ * authgate -- the admin and scripting CLI.
+ *
+ *	authgate [-c file] check [--offline]
+ *	authgate [-c file] cookie --user JSON [--access-token T]
+ *	    [--refresh-token R] [--id-token I] [--expires-in S]
+ *
+ * Exit status: 0 success, 1 failure (one line on stderr), 2 bad usage.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "crypto.h"
+#include "err.h"
+#include "http.h"
+#include "json.h"
+#include "ag_limits.h"
+#include "log.h"
+#include "oidc.h"
+#include "rand.h"
+
+#define EXIT_USAGE	2
+
+static const char *conf_path;
+
+static const char usage_text[] =
+"usage: authgate [-c file] command [options]\n"
+"\n"
+"commands:\n"
+"  check [--offline]      validate the configuration; unless --offline,\n"
+"                         also fetch the provider's discovery and JWKS\n"
+"  cookie --user JSON [--access-token T] [--refresh-token R]\n"
+"         [--id-token I] [--expires-in S]\n"
+"                         print a session cookie value for tests (the\n"
+"                         SDK's generateSessionCookie)\n"
+"\n"
+"Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
+
+static int
+usage(FILE *f)
+{
+	fputs(usage_text, f);
+	return f == stdout ? 0 : EXIT_USAGE;
+}
+
+/* Load the configuration; print the problems and return 1 on failure. */
+static int
+load(struct ag_app *app, int quiet)
+{
+	struct ag_buf problems;
+	int r;
+
+	ag_buf_init(&problems, 64 * 1024);
+	r = ag_app_open(app, conf_path, &problems);
+	if (r != AG_OK) {
+		if (!quiet)
+			fputs(ag_buf_str(&problems), stderr);
+		else
+			fprintf(stderr, "authgate: configuration invalid; "
+			    "run 'authgate check'\n");
+	}
+	ag_buf_free(&problems);
+	return r == AG_OK ? 0 : 1;
+}
+
+static int
+cmd_check(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "offline", no_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct ag_provider *p;
+	struct ag_app app;
+	struct ag_buf warn;
+	char why[AG_WHY_LEN] = "";
+	int ch, offline = 0, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'o')
+			offline = 1;
+		else if (ch == 'h') {
+			printf("usage: authgate [-c file] check [--offline]\n");
+			return 0;
+		} else
+			return EXIT_USAGE;
+	}
+	if (load(&app, 0) != 0) {
+		ag_app_close(&app);
+		return 1;
+	}
+	ag_buf_init(&warn, 16 * 1024);
+	ag_conf_warnings(&app.conf, &warn);
+	fputs(ag_buf_str(&warn), stderr);
+	ag_buf_free(&warn);
+	if (!offline) {
+		ag_http_init();
+		if (ag_oidc_provider(app.oidc, &p, why) != AG_OK) {
+			fprintf(stderr, "provider: %s\n", why);
+			rc = 1;
+		}
+	}
+	if (rc == 0)
+		printf("ok\n");
+	ag_app_close(&app);
+	return rc;
+}
+
+static int
+cmd_cookie(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "access-token", required_argument, NULL, 'a' },
+		{ "refresh-token", required_argument, NULL, 'r' },
+		{ "id-token", required_argument, NULL, 'i' },
+		{ "expires-in", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *user = NULL, *at = "", *rt = NULL, *it = NULL;
+	long long expires_in = 3600;
+	struct ag_app app;
+	struct ag_buf out;
+	ag_json *s = NULL, *u = NULL, *ts = NULL, *in = NULL;
+	int64_t now = ag_now();
+	char *end;
+	int ch, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'u': user = optarg; break;
+		case 'a': at = optarg; break;
+		case 'r': rt = optarg; break;
+		case 'i': it = optarg; break;
+		case 'e':
+			expires_in = strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || expires_in < 0) {
+				fprintf(stderr, "authgate: --expires-in: not a "
+				    "number of seconds\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			printf("usage: authgate [-c file] cookie --user JSON "
+			    "[--access-token T] [--refresh-token R]\n"
+			    "       [--id-token I] [--expires-in S]\n");
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (user == NULL) {
+		fprintf(stderr, "authgate: cookie: --user JSON is required\n");
+		return EXIT_USAGE;
+	}
+	if (ag_json_parse_object(user, strlen(user), AG_MAX_SESSION_JSON,
+	    &u) != AG_OK || ag_json_get_str(u, "sub") == NULL) {
+		fprintf(stderr, "authgate: cookie: --user must be a JSON "
+		    "object with a string \"sub\"\n");
+		ag_json_free(u);
+		return EXIT_USAGE;
+	}
+	if (load(&app, 1) != 0) {
+		ag_json_free(u);
+		ag_app_close(&app);
+		return 1;
+	}
+	ag_buf_init(&out, AG_MAX_SESSION_JSON * 2);
+	if ((s = ag_json_object()) == NULL || (ts = ag_json_object()) == NULL ||
+	    (in = ag_json_object()) == NULL ||
+	    ag_json_set_str(ts, "accessToken", at) != AG_OK ||
+	    (rt && ag_json_set_str(ts, "refreshToken", rt) != AG_OK) ||
+	    (it && ag_json_set_str(ts, "idToken", it) != AG_OK) ||
+	    ag_json_set_int(ts, "expiresAt", now + expires_in) != AG_OK ||
+	    ag_json_set_str(in, "sid", "auth0-sid") != AG_OK ||
+	    ag_json_set_int(in, "createdAt", now) != AG_OK)
+		goto out;
+	if (ag_json_set(s, "user", u) != AG_OK) {
+		u = NULL;
+		goto out;
+	}
+	u = NULL;
+	if (ag_json_set(s, "tokenSet", ts) != AG_OK) {
+		ts = NULL;
+		goto out;
+	}
+	ts = NULL;
+	if (ag_json_set(s, "internal", in) != AG_OK) {
+		in = NULL;
+		goto out;
+	}
+	in = NULL;
+	/* generateSessionCookie: exp = now + 1 hour, fixed. */
+	if (ag_seal(app.key, s, now + 3600, &out) != AG_OK)
+		goto out;
+	printf("%s\n", ag_buf_str(&out));
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "authgate: cookie: cannot build the cookie\n");
+	ag_json_free(s);
+	ag_json_free(u);
+	ag_json_free(ts);
+	ag_json_free(in);
+	ag_buf_free(&out);
+	ag_app_close(&app);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *cmd;
+	int ch;
+
+	ag_log_open("authgate", AG_LOG_WARN, 0);
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'h':
+			return usage(stdout);
+		default:
+			return usage(stderr);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return usage(stderr);
+	cmd = argv[0];
+	optind = 1;
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0)
+		return usage(stdout);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc, argv);
+	if (strcmp(cmd, "cookie") == 0)
+		return cmd_cookie(argc, argv);
+	fprintf(stderr, "authgate: unknown command '%s'\n", cmd);
+	return usage(stderr);
+}

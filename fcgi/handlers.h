@@ -1,0 +1,35 @@
+/*
+ * handlers.h -- the routes of authgate-fcgi and the helpers they share.
+ *
+ * A handler fills the response from the request; it never writes to a
+ * socket or stdout, so the tests call handlers directly.  Every handler
+ * logs its failures itself ("route: step: reason") and answers with the
+ * SDK's status and message.
+ */
+#ifndef AG_HANDLERS_H
+#define AG_HANDLERS_H
+
+#include "app.h"
+#include "req.h"
+
+typedef int (*ag_handler)(struct ag_app *, struct ag_req *, struct ag_resp *);
+
+int	 ag_h_login(struct ag_app *, struct ag_req *, struct ag_resp *);
+int	 ag_h_callback(struct ag_app *, struct ag_req *, struct ag_resp *);
+int	 ag_h_logout(struct ag_app *, struct ag_req *, struct ag_resp *);
+int	 ag_h_profile(struct ag_app *, struct ag_req *, struct ag_resp *);
+int	 ag_h_health(struct ag_app *, struct ag_req *, struct ag_resp *);
+
+/*
+ * Dispatch a request by method and path (below conf routes.prefix,
+ * one trailing slash ignored).  404 for unknown routes, 405 for a known
+ * path with another method.  Always leaves a complete response.
+ */
+void	 ag_route(struct ag_app *, struct ag_req *, struct ag_resp *);
+
+/* The app's redirect_uri: app_base_url + routes.prefix + "/callback". */
+int	 ag_callback_url(const struct ag_app *, struct ag_buf *);
+/* Absolute URL of an app path (a returnTo): origin + path. */
+int	 ag_app_url(const struct ag_app *, const char *path, struct ag_buf *);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * ag_limits.h -- every bound authgate puts on untrusted bytes, in one place.
+ *
+ * Each read of data that came from a browser, the network, an OpenID
+ * Provider or the configuration file is bounded by one of these.  Tests
+ * exercise each limit at the bound and one past it.
+ */
+#ifndef AG_LIMITS_H
+#define AG_LIMITS_H
+
+/* Request side (browser). */
+#define AG_MAX_REQUEST_BODY	(64 * 1024)	/* POST body of an /auth route */
+#define AG_MAX_COOKIE_HEADER	(64 * 1024)	/* one Cookie: header */
+#define AG_MAX_COOKIES		200		/* cookies parsed from it */
+#define AG_MAX_COOKIE_VALUE	(8 * 1024)	/* one cookie's value */
+#define AG_MAX_QUERY		(16 * 1024)	/* QUERY_STRING */
+#define AG_MAX_PARAMS		64		/* query or form parameters */
+#define AG_MAX_RETURN_TO	2048		/* a returnTo value */
+#define AG_MAX_HEADER_VALUE	(8 * 1024)	/* any other request header */
+
+/* Session cookie. */
+#define AG_COOKIE_CHUNK_SIZE	3500		/* SDK MAX_CHUNK_SIZE */
+#define AG_MAX_SESSION_CHUNKS	10		/* __session__0..9 */
+#define AG_MAX_SESSION_JSON	(AG_COOKIE_CHUNK_SIZE * AG_MAX_SESSION_CHUNKS)
+#define AG_TXN_TOTAL_MAX	3500		/* all __txn_* cookies together */
+#define AG_TXN_MAX_AGE		3600		/* transaction lifetime, seconds */
+
+/* Provider side (network). */
+#define AG_MAX_IDP_RESPONSE	(1024 * 1024)	/* any HTTP body from the OP */
+#define AG_MAX_JWKS_KEYS	64		/* keys considered in one JWKS */
+#define AG_MAX_JWT		(64 * 1024)	/* a compact JWS/JWE */
+#define AG_MAX_JSON_DEPTH	32		/* nesting of any parsed JSON */
+#define AG_JWKS_REFETCH_MIN	60		/* seconds between forced JWKS refetches */
+#define AG_DISCOVERY_TTL	600		/* seconds a discovery document is cached */
+#define AG_JWKS_TTL		600		/* seconds a JWKS is cached */
+
+/* Configuration. */
+#define AG_MAX_CONF_FILE	(256 * 1024)
+#define AG_MAX_CONF_LINE	4096
+#define AG_MAX_CONF_KEYS	256
+
+/* Claims into a CGI environment. */
+#define AG_MAX_CLAIM_VALUE	(32 * 1024)
+#define AG_MAX_CLAIMS		256
+#define AG_MAX_ENV_TOTAL	(96 * 1024)
+
+/* Clock tolerances, seconds. */
+#define AG_JWE_LEEWAY		15		/* SDK cookie exp leeway */
+#define AG_JWT_LEEWAY		30		/* ID token time checks */
+
+#endif

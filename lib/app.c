@@ -1,0 +1,50 @@
+/*
+ * app.c -- per-process state.  See app.h.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "app.h"
+#include "err.h"
+#include "log.h"
+#include "oidc.h"
+
+int
+ag_app_open(struct ag_app *app, const char *path, struct ag_buf *problems)
+{
+	int r;
+
+	memset(app, 0, sizeof(*app));
+	if ((r = ag_conf_load(&app->conf, path, NULL, problems)) != AG_OK)
+		return r;
+	if ((r = ag_cookie_key(app->conf.secret, app->key)) != AG_OK) {
+		ag_buf_puts(problems, "secret: cannot derive the cookie key\n");
+		return r;
+	}
+	if ((r = ag_oidc_new(&app->conf, &app->oidc)) != AG_OK) {
+		ag_buf_puts(problems, "oidc: cannot initialise\n");
+		return r;
+	}
+	return AG_OK;
+}
+
+void
+ag_app_close(struct ag_app *app)
+{
+	ag_oidc_free(app->oidc);
+	app->oidc = NULL;
+	ag_conf_free(&app->conf);
+	OPENSSL_cleanse(app->key, sizeof(app->key));
+}
+
+void
+ag_app_cookie_attr(const struct ag_app *app, struct ag_cookie_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->path = app->conf.cookie_path;
+	a->domain = app->conf.cookie_domain;
+	a->secure = app->conf.cookie_secure;
+	a->same_site = app->conf.cookie_same_site;
+	a->transient = app->conf.cookie_transient;
+}

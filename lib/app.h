@@ -1,0 +1,31 @@
+/*
+ * app.h -- the per-process state every program shares: the loaded
+ * configuration, the derived cookie key and the OpenID Connect caches.
+ */
+#ifndef AG_APP_H
+#define AG_APP_H
+
+#include "buf.h"
+#include "conf.h"
+#include "cookie.h"
+#include "crypto.h"
+
+struct ag_oidc;
+
+struct ag_app {
+	struct ag_conf	 conf;
+	unsigned char	 key[AG_KEY_LEN];	/* cookie key, wiped on close */
+	struct ag_oidc	*oidc;
+};
+
+/*
+ * Load the configuration (path may be NULL, see conf.h), derive the key
+ * and set up the OIDC state.  Problems are appended to problems.
+ * AG_OK, or the error of the first failing step.
+ */
+int	 ag_app_open(struct ag_app *, const char *path, struct ag_buf *problems);
+void	 ag_app_close(struct ag_app *);
+/* Cookie attributes for session and transaction cookies. */
+void	 ag_app_cookie_attr(const struct ag_app *, struct ag_cookie_attr *);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * b64.c -- base64url and base64.  Pure functions over bounded buffers.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "b64.h"
+#include "err.h"
+
+static const char b64url_alpha[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64_alpha[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int
+encode(struct ag_buf *out, const void *in, size_t n, const char *alpha,
+    int pad)
+{
+	const unsigned char *p = in;
+	char q[4];
+	size_t i;
+	int r;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		q[0] = alpha[p[i] >> 2];
+		q[1] = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		q[2] = alpha[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		q[3] = alpha[p[i + 2] & 63];
+		if ((r = ag_buf_add(out, q, 4)) != AG_OK)
+			return r;
+	}
+	if (n - i == 1) {
+		q[0] = alpha[p[i] >> 2];
+		q[1] = alpha[(p[i] & 3) << 4];
+		q[2] = q[3] = '=';
+		return ag_buf_add(out, q, pad ? 4 : 2);
+	}
+	if (n - i == 2) {
+		q[0] = alpha[p[i] >> 2];
+		q[1] = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		q[2] = alpha[(p[i + 1] & 15) << 2];
+		q[3] = '=';
+		return ag_buf_add(out, q, pad ? 4 : 3);
+	}
+	return AG_OK;
+}
+
+int
+ag_b64url_encode(struct ag_buf *out, const void *in, size_t n)
+{
+	return encode(out, in, n, b64url_alpha, 0);
+}
+
+int
+ag_b64_encode(struct ag_buf *out, const void *in, size_t n)
+{
+	return encode(out, in, n, b64_alpha, 1);
+}
+
+static int
+b64url_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+int
+ag_b64url_decode(struct ag_buf *out, const char *in, size_t n)
+{
+	unsigned char o[3];
+	uint32_t acc;
+	size_t i, j, rem;
+	int v, r;
+
+	if (n % 4 == 1)
+		return AG_ERR_PARSE;
+	for (i = 0; i < n; i += 4) {
+		rem = n - i < 4 ? n - i : 4;
+		acc = 0;
+		for (j = 0; j < 4; j++) {
+			v = 0;
+			if (j < rem &&
+			    (v = b64url_value((unsigned char)in[i + j])) < 0)
+				return AG_ERR_PARSE;
+			acc = (acc << 6) | (uint32_t)v;
+		}
+		o[0] = (unsigned char)(acc >> 16);
+		o[1] = (unsigned char)(acc >> 8);
+		o[2] = (unsigned char)acc;
+		/* Non-canonical trailing bits are refused. */
+		if ((rem == 2 && (acc & 0xffff) != 0) ||
+		    (rem == 3 && (acc & 0xff) != 0))
+			return AG_ERR_PARSE;
+		if ((r = ag_buf_add(out, o, rem == 4 ? 3 : rem - 1)) != AG_OK)
+			return r;
+	}
+	return AG_OK;
+}

@@ -1,0 +1,53 @@
+/*
+ * http.h -- the HTTP client for talking to the OpenID Provider.  The
+ * only file that includes curl/curl.h is http.c.
+ *
+ * Every call: total time capped by timeout_ms (connect included, a
+ * slow or trickling server is cut off), response body capped (bigger:
+ * AG_ERR_LIMIT, nothing returned), redirects never followed, TLS peer
+ * and host always verified, only https:// unless allow_http (then
+ * http:// too), no proxy from the environment, no cookies.
+ */
+#ifndef AG_HTTP_H
+#define AG_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct ag_http_req {
+	const char	*method;	/* "GET" or "POST"; NULL: GET */
+	const char	*url;
+	const char	*body;		/* POST body, or NULL */
+	size_t		 body_len;
+	const char	*content_type;	/* NULL: form-urlencoded for POST */
+	const char	*accept;	/* NULL: application/json */
+	const char	*authorization;	/* full header value, or NULL */
+	const char	*dpop;		/* DPoP proof header value, or NULL */
+	long		 timeout_ms;	/* 0: 5000 */
+	size_t		 max_body;	/* 0: AG_MAX_IDP_RESPONSE */
+	int		 allow_http;	/* allow http:// URLs */
+	const char	*ca_file;	/* extra CA bundle, or NULL */
+};
+
+struct ag_http_resp {
+	long		 status;	/* HTTP status, 0 if none */
+	struct ag_buf	 body;
+	char		*content_type;	/* owned or NULL */
+	char		*dpop_nonce;	/* DPoP-Nonce header, owned or NULL */
+	char		*www_authenticate; /* owned or NULL */
+	char		 error[256];	/* transport failure, for the log */
+};
+
+/* Once per process, before threads (there are none). */
+int	 ag_http_init(void);
+/*
+ * Perform the request.  AG_OK when a complete HTTP response arrived,
+ * whatever its status; AG_ERR_HTTP on transport failure, timeout or a
+ * refused URL (resp->error says which); AG_ERR_LIMIT when the body
+ * exceeded max_body.  resp must be zeroed; free with ag_http_resp_free.
+ */
+int	 ag_http_do(const struct ag_http_req *, struct ag_http_resp *);
+void	 ag_http_resp_free(struct ag_http_resp *);
+
+#endif

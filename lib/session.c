@@ -1,0 +1,384 @@
+/*
+ * session.c -- SessionData, expiry, the chunked session cookie.
+ * See session.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "ag_limits.h"
+#include "log.h"
+#include "oidc.h"
+#include "rand.h"
+#include "session.h"
+
+int64_t
+ag_session_max_age(const struct ag_conf *c, int64_t created_at, int64_t now)
+{
+	int64_t end, abs_end;
+
+	abs_end = created_at + c->absolute_duration;
+	end = abs_end;
+	if (c->rolling && now + c->inactivity_duration < abs_end)
+		end = now + c->inactivity_duration;
+	return end > now ? end - now : 0;
+}
+
+int
+ag_session_should_roll(const struct ag_conf *c, int64_t cur_exp,
+    int64_t new_exp)
+{
+	int64_t step = c->inactivity_duration / 10;
+
+	if (!c->rolling)
+		return 0;
+	if (step > 60)
+		step = 60;
+	return new_exp - cur_exp >= step;
+}
+
+/* The chunk index of "<name>__<digits>", or -1. */
+static int
+chunk_index(const char *cookie, const char *name)
+{
+	size_t n = strlen(name);
+	const char *d;
+	int i = 0;
+
+	if (strncmp(cookie, name, n) != 0 || strncmp(cookie + n, "__", 2) != 0)
+		return -1;
+	d = cookie + n + 2;
+	if (*d == '\0' || (d[0] == '0' && d[1] != '\0') || strlen(d) > 3)
+		return -1;
+	for (; *d != '\0'; d++) {
+		if (*d < '0' || *d > '9')
+			return -1;
+		i = i * 10 + (*d - '0');
+	}
+	return i;
+}
+
+/*
+ * Reassemble the sealed value: the plain cookie when present and not
+ * empty, else chunks 0..N-1 without a gap.
+ */
+static int
+cookie_value(const struct ag_conf *c, const struct ag_cookies *jar,
+    struct ag_buf *out)
+{
+	const char *parts[AG_MAX_SESSION_CHUNKS];
+	const char *v;
+	size_t i, n = 0;
+	int idx;
+
+	v = ag_cookies_get(jar, c->cookie_name);
+	if (v != NULL && *v != '\0')
+		return ag_buf_puts(out, v);
+	memset(parts, 0, sizeof(parts));
+	for (i = 0; i < jar->n; i++) {
+		if ((idx = chunk_index(jar->v[i].name, c->cookie_name)) < 0)
+			continue;
+		if (idx >= AG_MAX_SESSION_CHUNKS)
+			return AG_ERR_LIMIT;
+		if (parts[idx] == NULL)
+			parts[idx] = jar->v[i].value;
+		if ((size_t)idx + 1 > n)
+			n = (size_t)idx + 1;
+	}
+	if (n == 0)
+		return AG_ERR_NOTFOUND;
+	for (i = 0; i < n; i++)
+		if (parts[i] == NULL)
+			return AG_ERR_NOTFOUND;	/* a gap */
+	for (i = 0; i < n; i++)
+		if (ag_buf_puts(out, parts[i]) != AG_OK)
+			return AG_ERR_LIMIT;
+	return AG_OK;
+}
+
+int
+ag_session_read(const struct ag_app *app, const struct ag_cookies *jar,
+    struct ag_session *out)
+{
+	const struct ag_conf *c = &app->conf;
+	struct ag_buf sealed;
+	ag_json *data = NULL, *internal;
+	int64_t now = ag_now(), exp, created;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	ag_buf_init(&sealed, AG_MAX_SESSION_JSON * 2);
+	if ((r = cookie_value(c, jar, &sealed)) != AG_OK)
+		goto out;
+	if ((r = ag_unseal(app->key, ag_buf_str(&sealed), sealed.len, now,
+	    &data)) != AG_OK) {
+		ag_debug("session: cookie refused: %s", ag_strerror(r));
+		goto out;
+	}
+	r = AG_ERR_NOTFOUND;
+	if (ag_json_get_int(data, "exp", &exp) != AG_OK)
+		goto out;
+	internal = ag_json_get(data, "internal");
+	if (ag_json_type(ag_json_get(data, "user")) != AG_JSON_OBJECT ||
+	    ag_json_get_str(ag_json_get(data, "user"), "sub") == NULL) {
+		ag_debug("session: cookie without user.sub");
+		goto out;
+	}
+	if (ag_json_get_int(internal, "createdAt", &created) != AG_OK)
+		created = now;
+	/* The SDK bakes the absolute limit into exp; we check it too. */
+	if (created + c->absolute_duration <= now) {
+		ag_debug("session: past its absolute duration");
+		goto out;
+	}
+	/* IPSIE upstream ceiling (reference section 2.12). */
+	if (ag_json_get_int(internal, "sessionExpiresAt", &exp) == AG_OK &&
+	    now >= exp - 30) {
+		ag_debug("session: past the provider's session_expiry");
+		goto out;
+	}
+	if (ag_json_get_int(data, "exp", &exp) != AG_OK)
+		goto out;
+	ag_json_del(data, "exp");
+	out->data = data;
+	out->exp = exp;
+	out->created_at = created;
+	data = NULL;
+	r = AG_OK;
+out:
+	if (r != AG_OK && r != AG_ERR_NOMEM)
+		r = AG_ERR_NOTFOUND;
+	ag_json_free(data);
+	ag_buf_free(&sealed);
+	return r;
+}
+
+/* Delete every cookie of the request that is a chunk (index >= from). */
+static int
+delete_chunks(const struct ag_app *app, const struct ag_cookies *jar,
+    int from, const struct ag_cookie_attr *a, struct ag_resp *w)
+{
+	struct ag_buf sc;
+	size_t i;
+	int idx, r = AG_OK;
+
+	ag_buf_init(&sc, 8192);
+	for (i = 0; i < jar->n && r == AG_OK; i++) {
+		idx = chunk_index(jar->v[i].name, app->conf.cookie_name);
+		if (idx < from)
+			continue;
+		ag_buf_reset(&sc);
+		if ((r = ag_set_cookie(&sc, jar->v[i].name, "", a, 0,
+		    ag_now())) == AG_OK)
+			r = ag_resp_header(w, "Set-Cookie", ag_buf_str(&sc));
+	}
+	ag_buf_free(&sc);
+	return r;
+}
+
+static int
+put_cookie(struct ag_resp *w, const char *name, const char *value,
+    const struct ag_cookie_attr *a, int64_t max_age, int64_t now)
+{
+	struct ag_buf sc;
+	int r;
+
+	ag_buf_init(&sc, AG_COOKIE_CHUNK_SIZE + 1024);
+	if ((r = ag_set_cookie(&sc, name, value, a, max_age, now)) == AG_OK)
+		r = ag_resp_header(w, "Set-Cookie", ag_buf_str(&sc));
+	ag_buf_free(&sc);
+	return r;
+}
+
+int
+ag_session_clear(const struct ag_app *app, const struct ag_cookies *jar,
+    struct ag_resp *w)
+{
+	struct ag_cookie_attr a;
+	int r;
+
+	ag_app_cookie_attr(app, &a);
+	if ((r = put_cookie(w, app->conf.cookie_name, "", &a, 0,
+	    ag_now())) != AG_OK)
+		return r;
+	if ((r = delete_chunks(app, jar, 0, &a, w)) != AG_OK)
+		return r;
+	return ag_resp_nocache(w);
+}
+
+int
+ag_session_write(const struct ag_app *app, const struct ag_cookies *jar,
+    struct ag_session *s, struct ag_resp *w)
+{
+	const struct ag_conf *c = &app->conf;
+	struct ag_cookie_attr a;
+	struct ag_buf sealed, chunk;
+	char name[256];
+	int64_t now = ag_now(), max_age;
+	size_t nchunks, i, off;
+	int r;
+
+	max_age = ag_session_max_age(c, s->created_at, now);
+	if (max_age <= 0)
+		return ag_session_clear(app, jar, w);
+	ag_app_cookie_attr(app, &a);
+	ag_buf_init(&sealed, AG_MAX_SESSION_JSON * 2);
+	ag_buf_init(&chunk, AG_COOKIE_CHUNK_SIZE);
+	if ((r = ag_seal(app->key, s->data, now + max_age, &sealed)) != AG_OK) {
+		ag_err("session: cannot seal the session: %s", ag_strerror(r));
+		goto out;
+	}
+	nchunks = (sealed.len + AG_COOKIE_CHUNK_SIZE - 1) / AG_COOKIE_CHUNK_SIZE;
+	if (nchunks > AG_MAX_SESSION_CHUNKS) {
+		ag_err("session: %zu bytes would need %zu cookies, more than "
+		    "the limit of %d; keep fewer claims (claims.keep) or use "
+		    "session.store = sqlite", sealed.len, nchunks,
+		    AG_MAX_SESSION_CHUNKS);
+		r = AG_ERR_LIMIT;
+		goto out;
+	}
+	if (nchunks <= 1) {
+		r = put_cookie(w, c->cookie_name, ag_buf_str(&sealed), &a,
+		    max_age, now);
+		if (r == AG_OK)
+			r = delete_chunks(app, jar, 0, &a, w);
+	} else {
+		for (i = 0, off = 0; i < nchunks && r == AG_OK; i++) {
+			size_t len = sealed.len - off;
+
+			if (len > AG_COOKIE_CHUNK_SIZE)
+				len = AG_COOKIE_CHUNK_SIZE;
+			ag_buf_reset(&chunk);
+			snprintf(name, sizeof(name), "%s__%zu",
+			    c->cookie_name, i);
+			if ((r = ag_buf_add(&chunk, sealed.data + off,
+			    len)) == AG_OK)
+				r = put_cookie(w, name, ag_buf_str(&chunk), &a,
+				    max_age, now);
+			off += len;
+		}
+		if (r == AG_OK && ag_cookies_get(jar, c->cookie_name) != NULL)
+			r = put_cookie(w, c->cookie_name, "", &a, 0, now);
+		if (r == AG_OK)
+			r = delete_chunks(app, jar, (int)nchunks, &a, w);
+	}
+	if (r == AG_OK)
+		r = ag_resp_nocache(w);
+	if (r == AG_OK)
+		s->exp = now + max_age;
+out:
+	ag_buf_free(&sealed);
+	ag_buf_free(&chunk);
+	return r;
+}
+
+void
+ag_session_free(struct ag_session *s)
+{
+	if (s == NULL)
+		return;
+	ag_json_free(s->data);
+	memset(s, 0, sizeof(*s));
+}
+
+ag_json *
+ag_session_filter_claims(const struct ag_conf *c, ag_json *claims)
+{
+	ag_json *user, *v;
+	size_t i;
+
+	if ((user = ag_json_object()) == NULL)
+		return NULL;
+	for (i = 0; i < c->claims_keep.n; i++) {
+		if ((v = ag_json_get(claims, c->claims_keep.v[i])) == NULL)
+			continue;
+		if (ag_json_set(user, c->claims_keep.v[i],
+		    ag_json_copy(v)) != AG_OK) {
+			ag_json_free(user);
+			return NULL;
+		}
+	}
+	return user;
+}
+
+/* Set key to a string when s is not NULL. */
+static int
+set_opt_str(ag_json *o, const char *key, const char *s)
+{
+	return s != NULL ? ag_json_set_str(o, key, s) : AG_OK;
+}
+
+int
+ag_session_from_login(const struct ag_conf *c, const struct ag_tokens *t,
+    ag_json *claims, const char *requested_scope, const char *audience,
+    int64_t now, struct ag_session *out)
+{
+	ag_json *data = NULL, *user = NULL, *ts = NULL, *internal = NULL;
+	const char *sid;
+	int64_t sexp;
+	int r = AG_ERR_NOMEM;
+
+	memset(out, 0, sizeof(*out));
+	if ((data = ag_json_object()) == NULL ||
+	    (user = ag_session_filter_claims(c, claims)) == NULL ||
+	    (ts = ag_json_object()) == NULL ||
+	    (internal = ag_json_object()) == NULL)
+		goto out;
+	if (ag_json_set_str(ts, "accessToken", t->access_token) != AG_OK ||
+	    set_opt_str(ts, "idToken", t->id_token) != AG_OK ||
+	    set_opt_str(ts, "scope", t->scope) != AG_OK ||
+	    set_opt_str(ts, "requestedScope", requested_scope) != AG_OK ||
+	    set_opt_str(ts, "audience", audience) != AG_OK ||
+	    set_opt_str(ts, "refreshToken", t->refresh_token) != AG_OK ||
+	    ag_json_set_int(ts, "expiresAt", now +
+	    (t->expires_in >= 0 ? t->expires_in : 3600)) != AG_OK ||
+	    set_opt_str(ts, "token_type", t->token_type) != AG_OK)
+		goto out;
+	sid = ag_json_get_str(claims, "sid");
+	if (set_opt_str(internal, "sid", sid) != AG_OK ||
+	    ag_json_set_int(internal, "createdAt", now) != AG_OK)
+		goto out;
+	/* IPSIE upstream ceiling (reference section 2.12). */
+	if (ag_json_get_int(claims, "session_expiry", &sexp) == AG_OK &&
+	    sexp > 0 && sexp < 10000000000LL &&
+	    ag_json_set_int(internal, "sessionExpiresAt", sexp) != AG_OK)
+		goto out;
+	r = ag_json_set(data, "user", user);
+	user = NULL;
+	if (r == AG_OK)
+		r = ag_json_set(data, "tokenSet", ts);
+	ts = NULL;
+	if (r == AG_OK)
+		r = ag_json_set(data, "internal", internal);
+	internal = NULL;
+	if (r != AG_OK)
+		goto out;
+	out->data = data;
+	out->created_at = now;
+	data = NULL;
+out:
+	ag_json_free(data);
+	ag_json_free(user);
+	ag_json_free(ts);
+	ag_json_free(internal);
+	return r;
+}
+
+ag_json *
+ag_session_user(const struct ag_session *s)
+{
+	return ag_json_get(s->data, "user");
+}
+
+const char *
+ag_session_token(const struct ag_session *s, const char *name)
+{
+	return ag_json_get_str(ag_json_get(s->data, "tokenSet"), name);
+}
+
+const char *
+ag_session_sid(const struct ag_session *s)
+{
+	return ag_json_get_str(ag_json_get(s->data, "internal"), "sid");
+}

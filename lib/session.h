@@ -1,0 +1,88 @@
+/*
+ * session.h -- the session: the SDK's SessionData object, its expiry,
+ * and its home in the browser (the __session cookie, chunked above 3500
+ * bytes) -- byte-compatible with @auth0/nextjs-auth0 v4.
+ *
+ * SessionData = { user, tokenSet, accessTokens?, internal {sid,
+ * createdAt}, connectionTokenSets?, ...custom }.  Expiry is computed
+ * only by ag_session_max_age(), which the responder, the wrapper and the
+ * authorizer all call.
+ */
+#ifndef AG_SESSION_H
+#define AG_SESSION_H
+
+#include <stdint.h>
+
+#include "app.h"
+#include "cookie.h"
+#include "json.h"
+#include "req.h"
+
+struct ag_tokens;
+
+struct ag_session {
+	ag_json	*data;		/* SessionData, owned; no "exp" member */
+	int64_t	 exp;		/* exp of the cookie it came from, or 0 */
+	int64_t	 created_at;	/* internal.createdAt */
+};
+
+/*
+ * Seconds the session may live from now (reference section 2.5):
+ * rolling: min(now + inactivity, created_at + absolute) - now;
+ * not rolling: created_at + absolute - now.  Never negative.
+ * (Unlike the SDK, a non-rolling session does not re-extend on write:
+ * absolute is counted from login, always.)
+ */
+int64_t	 ag_session_max_age(const struct ag_conf *, int64_t created_at,
+	    int64_t now);
+/*
+ * 1 when a session whose cookie expires at cur_exp should be written
+ * again because its rolled expiry new_exp is later by at least
+ * min(60 s, inactivity / 10): rolling without rewriting the cookie on
+ * every request.
+ */
+int	 ag_session_should_roll(const struct ag_conf *, int64_t cur_exp,
+	    int64_t new_exp);
+
+/*
+ * Read the session from the request's cookies: the cookie named
+ * cookie.name, or its chunks name__0..name__N-1 (no gap, at most
+ * AG_MAX_SESSION_CHUNKS).  Unsealed and checked (exp with 15 s
+ * leeway, and server-side createdAt + absolute_duration).  AG_OK or
+ * AG_ERR_NOTFOUND (absent, undecryptable, expired, malformed: all the
+ * same to the caller; the reason is logged at debug level).
+ */
+int	 ag_session_read(const struct ag_app *, const struct ag_cookies *,
+	    struct ag_session *out);
+/*
+ * Write the session: seal with exp = now + max_age, one cookie or
+ * chunks of AG_COOKIE_CHUNK_SIZE, delete stale chunks or the unchunked
+ * cookie present in the request, add the no-cache headers.  A session
+ * whose max_age is 0 is cleared instead.  AG_ERR_LIMIT (logged) when it
+ * would need more than AG_MAX_SESSION_CHUNKS cookies.
+ */
+int	 ag_session_write(const struct ag_app *, const struct ag_cookies *,
+	    struct ag_session *, struct ag_resp *);
+/* Delete the session cookie and every chunk of it in the request. */
+int	 ag_session_clear(const struct ag_app *, const struct ag_cookies *,
+	    struct ag_resp *);
+void	 ag_session_free(struct ag_session *);
+
+/*
+ * Build the session of a fresh login (reference section 5.3 step 10):
+ * user = claims filtered by claims.keep; tokenSet {accessToken,
+ * idToken, scope, requestedScope, audience, refreshToken, expiresAt,
+ * token_type}; internal {sid, createdAt: now}.  claims is not taken.
+ */
+int	 ag_session_from_login(const struct ag_conf *, const struct ag_tokens *,
+	    ag_json *claims, const char *requested_scope, const char *audience,
+	    int64_t now, struct ag_session *out);
+/* A copy of claims holding only the names in claims.keep. */
+ag_json	*ag_session_filter_claims(const struct ag_conf *, ag_json *claims);
+
+/* Borrowed accessors; NULL when absent. */
+ag_json		*ag_session_user(const struct ag_session *);
+const char	*ag_session_token(const struct ag_session *, const char *name);
+const char	*ag_session_sid(const struct ag_session *);
+
+#endif
