@@ -7,8 +7,8 @@
  * control bytes or NUL, and everything past AG_MAX_COOKIES pairs are
  * skipped (and counted in 'dropped').  Values longer than
  * AG_MAX_COOKIE_VALUE are skipped too.  Surrounding double quotes of a
- * value are kept as the SDK's parser keeps them... no: see cookie.c for
- * the exact rule, which mirrors @edge-runtime/cookies.
+ * value are kept, as the SDK's parser (@edge-runtime/cookies) keeps
+ * them; cookie.c lists every rule and where it departs from the SDK.
  */
 #ifndef AG_COOKIE_H
 #define AG_COOKIE_H

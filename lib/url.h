@@ -58,7 +58,11 @@ int		 ag_url_origin(struct ag_buf *out, const char *url);
  * returned; otherwise AG_ERR_DENIED and out is untouched.  Refused,
  * among others: "//evil", "/\evil", "\\evil", "/%09/evil", "https:evil",
  * "javascript:", CR, LF, TAB or other control bytes anywhere, candidates
- * longer than AG_MAX_RETURN_TO, userinfo, other ports or schemes.
+ * longer than AG_MAX_RETURN_TO, userinfo, other ports or schemes, raw
+ * non-ASCII bytes, bad or control %-escapes, "//" inside the path.  The
+ * output is printable ASCII (WHATWG percent-encode sets applied).  The
+ * full rule list is at the top of url.c.  AG_ERR_NOMEM/AG_ERR_LIMIT when
+ * out cannot take the result.
  */
 int		 ag_return_to(struct ag_buf *out, const char *base_url,
 		    const char *candidate);
