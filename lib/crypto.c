@@ -39,6 +39,31 @@ ag_sha256(const void *p, size_t n, unsigned char out[AG_SHA256_LEN])
 }
 
 int
+ag_sha(int bits, const void *p, size_t n, unsigned char *out)
+{
+	const EVP_MD *md;
+
+	switch (bits) {
+	case 256:
+		md = EVP_sha256();
+		break;
+	case 384:
+		md = EVP_sha384();
+		break;
+	case 512:
+		md = EVP_sha512();
+		break;
+	default:
+		return AG_ERR_PARSE;
+	}
+	if (EVP_Digest(p, n, out, NULL, md, NULL) != 1) {
+		ERR_clear_error();
+		return AG_ERR_CRYPTO;
+	}
+	return AG_OK;
+}
+
+int
 ag_hkdf_sha256(const void *ikm, size_t ikmlen, const void *salt,
     size_t saltlen, const void *info, size_t infolen, void *out,
     size_t outlen)

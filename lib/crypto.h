@@ -22,6 +22,11 @@
 
 /* SHA-256 of n bytes into out. */
 int	 ag_sha256(const void *, size_t n, unsigned char out[AG_SHA256_LEN]);
+/*
+ * SHA-256, SHA-384 or SHA-512 (bits = 256, 384, 512) of n bytes into out,
+ * which holds at least bits / 8 bytes.  AG_ERR_PARSE for other sizes.
+ */
+int	 ag_sha(int bits, const void *, size_t n, unsigned char *out);
 /* RFC 5869 HKDF with SHA-256; outlen <= 255 * 32. */
 int	 ag_hkdf_sha256(const void *ikm, size_t ikmlen, const void *salt,
 	    size_t saltlen, const void *info, size_t infolen, void *out,

@@ -27,7 +27,9 @@ struct ag_http_req {
 	long		 timeout_ms;	/* 0: 5000 */
 	size_t		 max_body;	/* 0: AG_MAX_IDP_RESPONSE */
 	int		 allow_http;	/* allow http:// URLs */
-	const char	*ca_file;	/* extra CA bundle, or NULL */
+	const char	*ca_file;	/* extra CA bundle, or NULL (replaces
+					   the default CA file; the system CA
+					   directory stays trusted) */
 };
 
 struct ag_http_resp {

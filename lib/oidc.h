@@ -44,7 +44,10 @@ struct ag_provider {
  * Parse a discovery document (pure).  Its "issuer" must equal
  * expected_issuer exactly; authorization_endpoint, token_endpoint and
  * jwks_uri are required; every endpoint must be an absolute https URL
- * (http too when allow_http).  AG_ERR_PARSE / AG_ERR_VERIFY with why.
+ * (http too when allow_http).  id_token_algs keeps only the algs jwt.h
+ * supports (never none or HS*); a list with none of them is refused.
+ * AG_ERR_PARSE / AG_ERR_VERIFY with why; AG_ERR_LIMIT past
+ * AG_MAX_IDP_RESPONSE bytes.  On failure out is left zeroed.
  */
 int	 ag_discovery_parse(const char *, size_t n, const char *expected_issuer,
 	    int allow_http, struct ag_provider *out, char *why);
@@ -57,7 +60,9 @@ void	 ag_oidc_free(struct ag_oidc *);
 /*
  * The provider's metadata, fetched from {issuer}/.well-known/
  * openid-configuration (path issuers append) and cached for
- * AG_DISCOVERY_TTL seconds; failures are not cached.  Borrowed.
+ * AG_DISCOVERY_TTL seconds; failures are not cached (when a refresh
+ * fails, the previous document keeps serving and a warning is logged).
+ * Borrowed, valid until the next call into this module.
  */
 int	 ag_oidc_provider(struct ag_oidc *, const struct ag_provider **out,
 	    char *why);
@@ -132,7 +137,8 @@ struct ag_id_expect {
 
 /*
  * Validate an ID token: signature against the provider's JWKS (alg in
- * the provider's advertised list and in conf id_token_algs; an unknown
+ * the provider's advertised list and in conf id_token_algs, 0 meaning
+ * every supported alg; an unknown
  * kid refetches the JWKS at most once per AG_JWKS_REFETCH_MIN seconds),
  * then iss (exact), aud (contains client_id; several audiences need azp
  * = client_id), azp if present, exp, iat (required, not in the future
@@ -144,14 +150,18 @@ int	 ag_oidc_id_token(struct ag_oidc *, const char *id_token,
 
 /*
  * Verify a JWT signed by the provider (logout tokens): signature as
- * above, iss and aud checked; the caller checks the rest.
+ * above, iss and aud checked; the caller checks the rest.  header may
+ * be NULL; *header and *claims are owned by the caller.
  */
 int	 ag_oidc_verify_jwt(struct ag_oidc *, const char *jwt,
 	    ag_json **header, ag_json **claims, char *why);
 
 /*
  * GET the userinfo endpoint with the access token; the answer must be a
- * JSON object whose sub equals sub.  *claims owned by the caller.
+ * JSON object (application/json; signed answers are refused) whose sub
+ * equals sub.  *claims owned by the caller.  AG_ERR_NOTFOUND without a
+ * userinfo_endpoint; AG_ERR_CONFIG for token_type dpop (no DPoP proofs
+ * yet); AG_ERR_PROVIDER for a non-200 answer.
  */
 int	 ag_oidc_userinfo(struct ag_oidc *, const char *access_token,
 	    const char *token_type, const char *sub, ag_json **claims,

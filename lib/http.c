@@ -1,0 +1,321 @@
+/*
+ * http.c -- the HTTP client, the only file that includes curl/curl.h.
+ * See http.h.
+ *
+ * One easy handle is kept per process so that connections to the
+ * provider are reused; it is reset before every request, so no option
+ * leaks from one call to the next.  The process is single-threaded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+#include "ag_limits.h"
+#include "log.h"
+
+#define HTTP_DEFAULT_TIMEOUT_MS	5000
+#define HTTP_USER_AGENT		"authgate/0.1"
+/* Bounds on the response headers we keep. */
+#define HTTP_MAX_CTYPE		256
+#define HTTP_MAX_DPOP_NONCE	1024
+#define HTTP_MAX_WWW_AUTH	2048
+
+static int	 http_inited;
+static CURL	*http_handle;
+
+/* What the callbacks see of one transfer. */
+struct xfer {
+	struct ag_http_resp	*resp;
+	size_t			 max_body;
+	int			 overflow;
+};
+
+int
+ag_http_init(void)
+{
+	if (http_inited)
+		return AG_OK;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return AG_ERR_HTTP;
+	http_inited = 1;
+	return AG_OK;
+}
+
+void
+ag_http_resp_free(struct ag_http_resp *resp)
+{
+	if (resp == NULL)
+		return;
+	ag_buf_free(&resp->body);
+	free(resp->content_type);
+	ag_strfree(resp->dpop_nonce);
+	free(resp->www_authenticate);
+	memset(resp, 0, sizeof(*resp));
+}
+
+static size_t
+write_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n = size * nmemb;
+
+	if (n > x->max_body || x->resp->body.len > x->max_body - n) {
+		x->overflow = 1;
+		return 0;	/* makes curl abort with CURLE_WRITE_ERROR */
+	}
+	if (ag_buf_add(&x->resp->body, p, n) != AG_OK) {
+		x->overflow = 1;
+		return 0;
+	}
+	return n;
+}
+
+/*
+ * Keep a copy of the value of a header line if its name matches,
+ * dropping (not truncating) values longer than max: a cut nonce or
+ * media type would only mislead.
+ */
+static void
+keep_header(const char *line, size_t n, const char *name, size_t max,
+    char **dst)
+{
+	size_t nl = strlen(name), i, end;
+
+	if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return;
+	i = nl + 1;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	end = n;
+	while (end > i && (line[end - 1] == '\r' || line[end - 1] == '\n' ||
+	    line[end - 1] == ' ' || line[end - 1] == '\t'))
+		end--;
+	if (end - i > max || memchr(line + i, '\0', end - i) != NULL)
+		return;
+	free(*dst);
+	*dst = strndup(line + i, end - i);
+}
+
+static size_t
+header_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	struct ag_http_resp *resp = x->resp;
+	size_t n = size * nmemb;
+
+	/* A new status line (after 1xx): forget the interim headers. */
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		free(resp->content_type);
+		ag_strfree(resp->dpop_nonce);
+		free(resp->www_authenticate);
+		resp->content_type = resp->dpop_nonce =
+		    resp->www_authenticate = NULL;
+		return n;
+	}
+	keep_header(p, n, "Content-Type", HTTP_MAX_CTYPE,
+	    &resp->content_type);
+	keep_header(p, n, "DPoP-Nonce", HTTP_MAX_DPOP_NONCE,
+	    &resp->dpop_nonce);
+	keep_header(p, n, "WWW-Authenticate", HTTP_MAX_WWW_AUTH,
+	    &resp->www_authenticate);
+	return n;
+}
+
+/* Only https:// (and http:// when allowed), checked before curl sees it. */
+static int
+url_allowed(const char *url, int allow_http)
+{
+	const unsigned char *p;
+
+	if (url == NULL)
+		return 0;
+	for (p = (const unsigned char *)url; *p != '\0'; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return 0;
+	if (strncasecmp(url, "https://", 8) == 0)
+		return url[8] != '\0';
+	if (allow_http && strncasecmp(url, "http://", 7) == 0)
+		return url[7] != '\0';
+	return 0;
+}
+
+/* Append "Name: value" to the list; refuses values with line breaks. */
+static int
+add_header(struct curl_slist **list, const char *name, const char *value)
+{
+	struct ag_buf b;
+	struct curl_slist *l;
+	int r;
+
+	if (strpbrk(value, "\r\n") != NULL)
+		return AG_ERR_PARSE;
+	ag_buf_init(&b, AG_MAX_JWT + 256);
+	if ((r = ag_buf_printf(&b, "%s: %s", name, value)) != AG_OK)
+		goto out;
+	if ((l = curl_slist_append(*list, ag_buf_str(&b))) == NULL) {
+		r = AG_ERR_NOMEM;
+		goto out;
+	}
+	*list = l;
+ out:
+	ag_buf_free(&b);
+	return r;
+}
+
+/* The header list may hold a client secret: wipe it before freeing. */
+static void
+wipe_headers(struct curl_slist *l)
+{
+	for (; l != NULL; l = l->next)
+		if (l->data != NULL)
+			explicit_bzero(l->data, strlen(l->data));
+}
+
+static void
+set_error(struct ag_http_resp *resp, const char *what, const char *detail)
+{
+	snprintf(resp->error, sizeof(resp->error), "%s%s%s", what,
+	    detail != NULL && *detail != '\0' ? ": " : "",
+	    detail != NULL ? detail : "");
+}
+
+int
+ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
+{
+	struct curl_slist *hdrs = NULL;
+	struct xfer x;
+	char errbuf[CURL_ERROR_SIZE];
+	const char *method;
+	long timeout, status = 0;
+	CURLcode cc;
+	int r = AG_ERR_HTTP, post;
+
+	resp->status = 0;
+	resp->error[0] = '\0';
+	ag_buf_init(&resp->body, 0);
+	errbuf[0] = '\0';
+
+	if ((r = ag_http_init()) != AG_OK) {
+		set_error(resp, "curl_global_init failed", NULL);
+		return r;
+	}
+	r = AG_ERR_HTTP;
+	method = req->method != NULL ? req->method : "GET";
+	if (strcmp(method, "GET") == 0)
+		post = 0;
+	else if (strcmp(method, "POST") == 0)
+		post = 1;
+	else {
+		set_error(resp, "method not supported", method);
+		return AG_ERR_HTTP;
+	}
+	if (!url_allowed(req->url, req->allow_http)) {
+		set_error(resp, req->allow_http ? "URL refused (not http(s))" :
+		    "URL refused (not https)", NULL);
+		return AG_ERR_HTTP;
+	}
+	timeout = req->timeout_ms > 0 ? req->timeout_ms :
+	    HTTP_DEFAULT_TIMEOUT_MS;
+	memset(&x, 0, sizeof(x));
+	x.resp = resp;
+	x.max_body = req->max_body > 0 ? req->max_body : AG_MAX_IDP_RESPONSE;
+
+	if (http_handle == NULL && (http_handle = curl_easy_init()) == NULL) {
+		set_error(resp, "curl_easy_init failed", NULL);
+		return AG_ERR_HTTP;
+	}
+	curl_easy_reset(http_handle);
+
+	if (add_header(&hdrs, "Accept", req->accept != NULL ? req->accept :
+	    "application/json") != AG_OK ||
+	    (post && add_header(&hdrs, "Content-Type",
+	    req->content_type != NULL ? req->content_type :
+	    "application/x-www-form-urlencoded") != AG_OK) ||
+	    (req->authorization != NULL && add_header(&hdrs, "Authorization",
+	    req->authorization) != AG_OK) ||
+	    (req->dpop != NULL && add_header(&hdrs, "DPoP", req->dpop) !=
+	    AG_OK) ||
+	    /* No "Expect: 100-continue" round trip for larger bodies. */
+	    (hdrs = curl_slist_append(hdrs, "Expect:")) == NULL) {
+		set_error(resp, "bad request header", NULL);
+		goto out;
+	}
+
+#define SETOPT(o, v) do {						\
+	if ((cc = curl_easy_setopt(http_handle, (o), (v))) != CURLE_OK) { \
+		set_error(resp, "curl_easy_setopt " #o,			\
+		    curl_easy_strerror(cc));				\
+		goto out;						\
+	}								\
+} while (0)
+
+	SETOPT(CURLOPT_URL, req->url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(CURLOPT_MAXREDIRS, 0L);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_TIMEOUT_MS, timeout);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, timeout);
+	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	SETOPT(CURLOPT_NOPROXY, "*");
+	SETOPT(CURLOPT_PROXY, "");
+	SETOPT(CURLOPT_USERAGENT, HTTP_USER_AGENT);
+	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_HTTPHEADER, hdrs);
+	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(CURLOPT_WRITEDATA, &x);
+	SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
+	SETOPT(CURLOPT_HEADERDATA, &x);
+	/* Refuse early when Content-Length already says too much. */
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.max_body);
+	/*
+	 * http.ca_file adds trust anchors: CAINFO is replaced, the
+	 * system CA directory (CAPATH) stays in use.
+	 */
+	if (req->ca_file != NULL)
+		SETOPT(CURLOPT_CAINFO, req->ca_file);
+	if (post) {
+		SETOPT(CURLOPT_POST, 1L);
+		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		SETOPT(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
+	} else
+		SETOPT(CURLOPT_HTTPGET, 1L);
+#undef SETOPT
+
+	cc = curl_easy_perform(http_handle);
+	if (x.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
+		set_error(resp, "response body too large", NULL);
+		r = AG_ERR_LIMIT;
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		set_error(resp, curl_easy_strerror(cc), errbuf);
+		goto out;
+	}
+	curl_easy_getinfo(http_handle, CURLINFO_RESPONSE_CODE, &status);
+	resp->status = status;
+	r = AG_OK;
+ out:
+	/* The handle must not keep pointers to our stack or headers. */
+	curl_easy_reset(http_handle);
+	wipe_headers(hdrs);
+	curl_slist_free_all(hdrs);
+	if (r != AG_OK) {
+		ag_buf_free(&resp->body);
+		free(resp->content_type);
+		ag_strfree(resp->dpop_nonce);
+		free(resp->www_authenticate);
+		resp->content_type = resp->dpop_nonce =
+		    resp->www_authenticate = NULL;
+		resp->status = 0;
+	}
+	return r;
+}
