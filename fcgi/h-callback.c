@@ -81,6 +81,22 @@ fail(struct ag_app *app, const char *state, struct ag_resp *w,
 	return r;
 }
 
+/*
+ * An OAuth error code from the query, passed on to callback.error_url
+ * only when it looks like one (RFC 6749: %x20-21 / %x23-5B / %x5D-7E;
+ * we accept the usual lower-case letters and underscores).
+ */
+static const char *
+oauth_code(const char *e)
+{
+	size_t i;
+
+	for (i = 0; e[i] != '\0'; i++)
+		if (!((e[i] >= 'a' && e[i] <= 'z') || e[i] == '_') || i >= 64)
+			return "authorization_error";
+	return i > 0 ? e : "authorization_error";
+}
+
 /* 1 when any claim the session keeps (other than sub) is missing. */
 static int
 claims_missing(const struct ag_conf *c, ag_json *claims)
@@ -206,7 +222,7 @@ ag_h_callback(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	}
 	if ((error = ag_params_get(q, "error")) != NULL) {
 		ag_info("callback: provider returned error %.64s", error);
-		r = fail(app, state, w, error, MSG_AUTHZ);
+		r = fail(app, state, w, oauth_code(error), MSG_AUTHZ);
 		goto out;
 	}
 	if ((code = ag_params_get(q, "code")) == NULL || *code == '\0') {
