@@ -222,7 +222,9 @@ ag_h_callback(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	}
 	if ((error = ag_params_get(q, "error")) != NULL) {
 		ag_info("callback: provider returned error %.64s", error);
-		r = fail(app, state, w, oauth_code(error), MSG_AUTHZ);
+		/* Name the (well-formed) code; never echo error_description. */
+		ag_buf_printf(&loc, "%s (%s)", MSG_AUTHZ, oauth_code(error));
+		r = fail(app, state, w, oauth_code(error), ag_buf_str(&loc));
 		goto out;
 	}
 	if ((code = ag_params_get(q, "code")) == NULL || *code == '\0') {
