@@ -1,0 +1,128 @@
+// stack.mjs -- the whole test stack in one call: the OpenID Provider
+// (tests/idp/provider.mjs), authgate.conf, lighttpd + authgate-fcgi.
+//
+//   const s = await startStack();
+//   ... s.appUrl, s.issuer ...
+//   await s.stop();
+
+import path from 'node:path';
+import { REPO, freePort, start } from './procs.mjs';
+import { startApp } from './lighttpd.mjs';
+
+export const CLIENT_ID = 'authgate-test';
+export const CLIENT_SECRET = 'authgate-test-secret-0123456789';
+// 64 characters, like `openssl rand -hex 32`; used as-is, as the SDK does.
+export const SECRET = '4a7b0c1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f';
+
+const PROVIDER = path.join(REPO, 'tests', 'idp', 'provider.mjs');
+
+/*
+ * startIdp(opts) -> Promise<Idp>
+ *   opts.port   (0: a free one), opts.env: extra IDP_* variables
+ *   opts.redirectUris, opts.postLogoutRedirectUris: arrays
+ * Idp: { issuer, port, proc, stats(), resetStats(), stop() }
+ */
+export async function startIdp(opts = {}) {
+	const env = {
+		...process.env,
+		IDP_PORT: String(opts.port ?? 0),
+		...(opts.redirectUris ? { IDP_REDIRECT_URIS: opts.redirectUris.join(',') } : {}),
+		...(opts.postLogoutRedirectUris ?
+		    { IDP_POST_LOGOUT_REDIRECT_URIS: opts.postLogoutRedirectUris.join(',') } : {}),
+		...(opts.env || {}),
+	};
+	const proc = await start(process.execPath, [PROVIDER], {
+		name: 'idp', env, timeoutMs: opts.timeoutMs ?? 20000,
+		ready: (line) => {
+			try {
+				const j = JSON.parse(line);
+				return j.ready ? j : null;
+			} catch {
+				return null;
+			}
+		},
+		logFile: opts.logFile,
+		echo: opts.echo,
+	});
+	const { issuer, port } = proc.ready;
+	const base = `http://127.0.0.1:${port}`;
+	return {
+		issuer, port, proc, base,
+		async stats() {
+			return (await fetch(`${base}/test/stats`)).json();
+		},
+		async resetStats() {
+			await fetch(`${base}/test/reset`, { method: 'POST' });
+		},
+		stop: () => proc.stop(),
+	};
+}
+
+// The authgate.conf keys for an app at appUrl using issuer.
+export function baseConf(appUrl, issuer) {
+	return {
+		issuer,
+		client_id: CLIENT_ID,
+		client_secret: CLIENT_SECRET,
+		secret: SECRET,
+		app_base_url: appUrl,
+		allow_insecure_requests: 'on',
+		'session.store': 'cookie',
+		'http.timeout_ms': 3000,
+		'log.level': 'debug',
+	};
+}
+
+/*
+ * startStack(opts) -> Promise<Stack>
+ *   opts.conf      authgate.conf keys merged over baseConf (null removes one)
+ *   opts.idpEnv    extra IDP_* variables for the provider
+ *   opts.appPort, opts.idpPort: fixed ports (default: free ones)
+ *   opts.mode      'bin-path' | 'spawn-fcgi'
+ *   opts.env       extra environment for authgate-fcgi
+ *   opts.name      label for the run directory
+ * Stack: { appUrl, issuer, idp, app, secret, clientId, clientSecret,
+ *          conf, stop(), stopIdp(), restartApp(opts) }
+ */
+export async function startStack(opts = {}) {
+	const appPort = opts.appPort || await freePort();
+	const appUrl = `http://127.0.0.1:${appPort}`;
+	const idp = await startIdp({
+		port: opts.idpPort ?? 0,
+		env: opts.idpEnv,
+		redirectUris: [`${appUrl}/auth/callback`],
+		postLogoutRedirectUris: [appUrl, `${appUrl}/`],
+	});
+	const conf = { ...baseConf(appUrl, idp.issuer), ...(opts.conf || {}) };
+	let app;
+	try {
+		app = await startApp({
+			conf, port: appPort, mode: opts.mode, env: opts.env,
+			name: opts.name,
+		});
+	} catch (e) {
+		await idp.stop();
+		throw e;
+	}
+	const stack = {
+		appUrl, issuer: idp.issuer, idp, app, conf,
+		secret: SECRET, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET,
+		async stop() {
+			await stack.app.stop();
+			await idp.stop();
+		},
+		stopIdp: () => idp.stop(),
+		// A fresh lighttpd + authgate-fcgi (nothing cached) on the same
+		// port, same provider; opts as startApp's, conf merged.
+		async restartApp(ropts = {}) {
+			await stack.app.stop();
+			stack.app = await startApp({
+				port: appPort, mode: opts.mode, env: opts.env, name: opts.name,
+				...ropts,
+				conf: { ...conf, ...(ropts.conf || {}) },
+			});
+			return stack.app;
+		},
+	};
+	return stack;
+}
