@@ -37,7 +37,7 @@ PROGS	 = $(BUILD)/authgate-fcgi $(BUILD)/authgate
 UNIT_SRC = $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize install demo clean lint fuzz bench
+.PHONY: all check unit sanitize install demo deps clean lint fuzz bench
 
 all: $(PROGS) $(BUILD)/tests/hello-fcgi
 
@@ -73,14 +73,18 @@ unit: $(UNIT_BIN)
 # The whole suite: unit programs, then the integration tests (node,
 # real oidc-provider, real lighttpd, real Chromium).  tests/run prints
 # one line per test and the summary "N passed, N failed".
-check: all unit
+check: deps all unit
 	BUILD=$(BUILD) tests/run
+
+# Missing Debian packages and the test provider's node modules.
+deps:
+	tests/deps
 
 sanitize:
 	$(MAKE) BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check
 
-demo: all
+demo:
 	tests/demo
 
 bench: all
@@ -99,7 +103,7 @@ install: all
 	install -m 0644 fcgi/authgate.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 fcgi/authgate-fcgi.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 lib/authgate.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 www/authgate.js $(DESTDIR)$(DATADIR)/www/
+	install -m 0644 www/index.html $(DESTDIR)$(DATADIR)/www/
 	install -m 0644 www/examples/authgate.conf.example \
 	    $(DESTDIR)$(SYSCONFDIR)/authgate/authgate.conf.example
 

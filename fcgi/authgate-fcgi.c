@@ -18,10 +18,10 @@
 #include "log.h"
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: authgate-fcgi [-c file]\n");
-	exit(2);
+	fprintf(status ? stderr : stdout, "usage: authgate-fcgi [-c file]\n");
+	exit(status);
 }
 
 int
@@ -37,8 +37,11 @@ main(int argc, char *argv[])
 		case 'c':
 			path = optarg;
 			break;
+		case 'h':
+			usage(0);
+			break;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -31,7 +31,7 @@ static const char usage_text[] =
 "\n"
 "commands:\n"
 "  check [--offline]      validate the configuration; unless --offline,\n"
-"                         also fetch the provider's discovery and JWKS\n"
+"                         also fetch the provider's discovery document\n"
 "  cookie --user JSON [--access-token T] [--refresh-token R]\n"
 "         [--id-token I] [--expires-in S]\n"
 "                         print a session cookie value for tests (the\n"

@@ -61,7 +61,10 @@ chunk_index(const char *cookie, const char *name)
 
 /*
  * Reassemble the sealed value: the plain cookie when present and not
- * empty, else chunks 0..N-1 without a gap.
+ * empty, else chunks 0, 1, ... up to the first missing index.  Indices
+ * at or past the cap are ignored rather than fatal, so a stray cookie
+ * planted from a sibling domain cannot log a user out; a truncated or
+ * padded concatenation simply fails to decrypt.
  */
 static int
 cookie_value(const struct ag_conf *c, const struct ag_cookies *jar,
@@ -77,20 +80,16 @@ cookie_value(const struct ag_conf *c, const struct ag_cookies *jar,
 		return ag_buf_puts(out, v);
 	memset(parts, 0, sizeof(parts));
 	for (i = 0; i < jar->n; i++) {
-		if ((idx = chunk_index(jar->v[i].name, c->cookie_name)) < 0)
+		idx = chunk_index(jar->v[i].name, c->cookie_name);
+		if (idx < 0 || idx >= AG_MAX_SESSION_CHUNKS)
 			continue;
-		if (idx >= AG_MAX_SESSION_CHUNKS)
-			return AG_ERR_LIMIT;
 		if (parts[idx] == NULL)
 			parts[idx] = jar->v[i].value;
-		if ((size_t)idx + 1 > n)
-			n = (size_t)idx + 1;
 	}
+	while (n < AG_MAX_SESSION_CHUNKS && parts[n] != NULL)
+		n++;
 	if (n == 0)
 		return AG_ERR_NOTFOUND;
-	for (i = 0; i < n; i++)
-		if (parts[i] == NULL)
-			return AG_ERR_NOTFOUND;	/* a gap */
 	for (i = 0; i < n; i++)
 		if (ag_buf_puts(out, parts[i]) != AG_OK)
 			return AG_ERR_LIMIT;
@@ -125,8 +124,11 @@ ag_session_read(const struct ag_app *app, const struct ag_cookies *jar,
 		ag_debug("session: cookie without user.sub");
 		goto out;
 	}
-	if (ag_json_get_int(internal, "createdAt", &created) != AG_OK)
-		created = now;
+	/* Without createdAt the absolute limit could not be enforced. */
+	if (ag_json_get_int(internal, "createdAt", &created) != AG_OK) {
+		ag_debug("session: cookie without internal.createdAt");
+		goto out;
+	}
 	/* The SDK bakes the absolute limit into exp; we check it too. */
 	if (created + c->absolute_duration <= now) {
 		ag_debug("session: past its absolute duration");

@@ -6,7 +6,7 @@
 //   await s.stop();
 
 import path from 'node:path';
-import { REPO, freePort, start } from './procs.mjs';
+import { REPO, freePort, portFree, sleep, start } from './procs.mjs';
 import { startApp } from './lighttpd.mjs';
 
 export const CLIENT_ID = 'authgate-test';
@@ -116,6 +116,10 @@ export async function startStack(opts = {}) {
 		// port, same provider; opts as startApp's, conf merged.
 		async restartApp(ropts = {}) {
 			await stack.app.stop();
+			// The old lighttpd must have let go of the port, or the
+			// new one fails to bind while the old one still answers.
+			for (let i = 0; i < 100 && !(await portFree(appPort)); i++)
+				await sleep(50);
 			stack.app = await startApp({
 				port: appPort, mode: opts.mode, env: opts.env, name: opts.name,
 				...ropts,
