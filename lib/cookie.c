@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "cookie.h"
+#include "url.h"
 #include "err.h"
 #include "ag_limits.h"
 
@@ -73,18 +74,6 @@ static int
 is_ctl(int c)
 {
 	return c < 0x20 || c == 0x7f;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -145,8 +134,8 @@ value_dup(const char *v, size_t n)
 	for (i = j = 0; i < n; i++, j++) {
 		c = (unsigned char)v[i];
 		if (c == '%') {
-			if (n - i < 3 || (hi = hexval(v[i + 1])) < 0 ||
-			    (lo = hexval(v[i + 2])) < 0)
+			if (n - i < 3 || (hi = ag_hex_value(v[i + 1])) < 0 ||
+			    (lo = ag_hex_value(v[i + 2])) < 0)
 				goto raw;
 			c = hi << 4 | lo;
 			if (c == '\0')

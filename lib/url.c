@@ -59,8 +59,8 @@ struct abs_url {
 	const char	*rest;			/* path, query, fragment or "" */
 };
 
-static int
-hexval(int c)
+int
+ag_hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -116,8 +116,8 @@ ag_url_decode(struct ag_buf *b, const char *s, size_t n, int plus)
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (c == '%') {
-			if (n - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0) {
+			if (n - i < 3 || (hi = ag_hex_value(s[i + 1])) < 0 ||
+			    (lo = ag_hex_value(s[i + 2])) < 0) {
 				r = AG_ERR_PARSE;
 				goto fail;
 			}
@@ -337,7 +337,7 @@ parse_abs(const char *url, struct abs_url *u)
 
 	if (*host == '[') {
 		for (hend = host + 1; *hend != ']'; hend++)
-			if (!is_digit(*hend) && hexval(*hend) < 0 &&
+			if (!is_digit(*hend) && ag_hex_value(*hend) < 0 &&
 			    *hend != ':' && *hend != '.')
 				return AG_ERR_PARSE;	/* also '\0' */
 		hend++;
@@ -411,8 +411,8 @@ decode_once(char *d, const char *s, size_t n)
 	int hi, lo;
 
 	for (i = j = 0; i < n; i++, j++) {
-		if (s[i] == '%' && n - i >= 3 && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && n - i >= 3 && (hi = ag_hex_value(s[i + 1])) >= 0 &&
+		    (lo = ag_hex_value(s[i + 2])) >= 0) {
 			d[j] = (char)(hi << 4 | lo);
 			i += 2;
 		} else
@@ -633,8 +633,8 @@ raw_ok(const char *s)
 			return 0;
 		if (c != '%')
 			continue;
-		if (n - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-		    (lo = hexval(s[i + 2])) < 0)
+		if (n - i < 3 || (hi = ag_hex_value(s[i + 1])) < 0 ||
+		    (lo = ag_hex_value(s[i + 2])) < 0)
 			return 0;
 		c = hi << 4 | lo;
 		if (c < 0x20 || c == 0x7f)

@@ -34,6 +34,8 @@ const char	*ag_params_get(const struct ag_params *, const char *name);
 /* How many times name occurs. */
 size_t		 ag_params_count(const struct ag_params *, const char *name);
 
+/* The value of one hex digit, or -1. */
+int		 ag_hex_value(int c);
 /* Append s percent-encoded (everything but A-Z a-z 0-9 - . _ ~). */
 int		 ag_url_encode(struct ag_buf *, const char *s);
 /* Append "&name=value" (no '&' when out is empty), both encoded. */

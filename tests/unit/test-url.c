@@ -20,18 +20,6 @@
 
 #define BASE	"https://app.example.com/"
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Undo the data files' escapes ("\\" and "\xHH") in place.  -1 on a bad
  * escape; otherwise the new length (a NUL byte would end the C string,
@@ -51,8 +39,8 @@ unescape(char *s)
 		if (r[1] == '\\') {
 			*w = '\\';
 			r++;
-		} else if (r[1] == 'x' && (hi = hexval(r[2])) >= 0 &&
-		    (lo = hexval(r[3])) >= 0) {
+		} else if (r[1] == 'x' && (hi = ag_hex_value(r[2])) >= 0 &&
+		    (lo = ag_hex_value(r[3])) >= 0) {
 			*w = (char)(hi << 4 | lo);
 			r += 3;
 		} else
