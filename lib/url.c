@@ -411,7 +411,8 @@ decode_once(char *d, const char *s, size_t n)
 	int hi, lo;
 
 	for (i = j = 0; i < n; i++, j++) {
-		if (s[i] == '%' && n - i >= 3 && (hi = ag_hex_value(s[i + 1])) >= 0 &&
+		if (s[i] == '%' && n - i >= 3 &&
+		    (hi = ag_hex_value(s[i + 1])) >= 0 &&
 		    (lo = ag_hex_value(s[i + 2])) >= 0) {
 			d[j] = (char)(hi << 4 | lo);
 			i += 2;

@@ -1,9 +1,11 @@
 /*
  * fuzz-discovery.c -- the OpenID Provider metadata parser,
  * ag_discovery_parse(), with the issuer of tests/data/discovery/, with
- * and without allow_http.
+ * and without allow_http.  (The scheme is matched without regard to
+ * case, as URL schemes are: "htTps://" is https.)
  */
 #include <string.h>
+#include <strings.h>
 
 #include "err.h"
 #include "fuzz.h"
@@ -29,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    p.token_endpoint != NULL && p.jwks_uri != NULL);
 			FUZZ_CHECK(p.id_token_algs != 0);
 			if (!allow_http)
-				FUZZ_CHECK(strncmp(p.token_endpoint,
+				FUZZ_CHECK(strncasecmp(p.token_endpoint,
 				    "https://", 8) == 0);
 		} else {
 			FUZZ_CHECK(p.issuer == NULL && p.jwks_uri == NULL);

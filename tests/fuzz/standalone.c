@@ -32,7 +32,7 @@
 #define STR(x)	STR2(x)
 #define NAME	STR(FUZZ_NAME)
 
-#define MAX_INPUT	(16 * 1024 * 1024)
+#define MAX_FILE	(16 * 1024 * 1024)
 
 static int	 ntests;
 static int	 nfailed;
@@ -44,8 +44,11 @@ static void
 on_crash(int sig)
 {
 	/* write(2) and raise(3) are async-signal-safe. */
+	ssize_t r;
+
 	if (crash_len > 0)
-		(void)write(STDOUT_FILENO, crash_line, crash_len);
+		r = write(STDOUT_FILENO, crash_line, crash_len);
+	(void)r;
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -83,7 +86,7 @@ slurp(const char *path, size_t *n)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size < 0 || st.st_size > MAX_INPUT)
+	    st.st_size < 0 || st.st_size > MAX_FILE)
 		goto fail;
 	if ((p = malloc(st.st_size > 0 ? (size_t)st.st_size : 1)) == NULL)
 		goto fail;
