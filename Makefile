@@ -17,7 +17,8 @@ CC	?= gcc
 BUILD	?= build
 PKGS	 = openssl libcurl json-c sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is dlopen()ed at first use (lib/http.c): headers only.
+PKG_LIBS   := $(shell pkg-config --libs openssl json-c sqlite3 2>/dev/null)
 
 WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
 	   -Wstrict-prototypes -Wpointer-arith -Wvla -Wno-unused-parameter

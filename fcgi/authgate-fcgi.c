@@ -14,7 +14,6 @@
 #include "app.h"
 #include "err.h"
 #include "fcgx.h"
-#include "http.h"
 #include "log.h"
 
 static void
@@ -56,11 +55,6 @@ main(int argc, char *argv[])
 	}
 	ag_buf_free(&problems);
 	ag_log_open("authgate-fcgi", app.conf.log_level, app.conf.log_syslog);
-	if (ag_http_init() != AG_OK) {
-		ag_err("startup: cannot initialise the HTTP client");
-		ag_app_close(&app);
-		return 1;
-	}
 	rc = ag_fcgx_serve(&app);
 	ag_app_close(&app);
 	return rc;

@@ -15,7 +15,6 @@
 #include "app.h"
 #include "crypto.h"
 #include "err.h"
-#include "http.h"
 #include "json.h"
 #include "ag_limits.h"
 #include "log.h"
@@ -98,7 +97,6 @@ cmd_check(int argc, char *argv[])
 	fputs(ag_buf_str(&warn), stderr);
 	ag_buf_free(&warn);
 	if (!offline) {
-		ag_http_init();
 		if (ag_oidc_provider(app.oidc, &p, why) != AG_OK) {
 			fprintf(stderr, "provider: %s\n", why);
 			rc = 1;

@@ -21,6 +21,13 @@ encode(struct ag_buf *out, const void *in, size_t n, const char *alpha,
 	size_t i;
 	int r;
 
+	/* Room for exactly the output, so a bounded buffer may be exact. */
+	if (n > SIZE_MAX / 2)
+		return AG_ERR_LIMIT;
+	if ((r = ag_buf_reserve(out, pad ? (n + 2) / 3 * 4 :
+	    n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0))) != AG_OK)
+		return r;
+
 	for (i = 0; i + 2 < n; i += 3) {
 		q[0] = alpha[p[i] >> 2];
 		q[1] = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
@@ -83,6 +90,8 @@ ag_b64url_decode(struct ag_buf *out, const char *in, size_t n)
 
 	if (n % 4 == 1)
 		return AG_ERR_PARSE;
+	if ((r = ag_buf_reserve(out, n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0))) != AG_OK)
+		return r;
 	for (i = 0; i < n; i += 4) {
 		rem = n - i < 4 ? n - i : 4;
 		acc = 0;

@@ -105,18 +105,40 @@ int
 ag_buf_vprintf(struct ag_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
+	size_t room;
 	int n, r;
 
+	/* Format into the spare room first; measure only when it is short. */
+	room = b->data != NULL ? b->cap - b->len : 0;
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		if (b->data != NULL)
+			b->data[b->len] = '\0';
 		return AG_ERR_PARSE;
+	}
+	if ((size_t)n < room) {
+		if ((r = grow(b, (size_t)n)) != AG_OK) {
+			b->data[b->len] = '\0';	/* over max: undo */
+			return r;
+		}
+		b->len += (size_t)n;
+		return AG_OK;
+	}
+	if (b->data != NULL)
+		b->data[b->len] = '\0';
 	if ((r = grow(b, (size_t)n)) != AG_OK)
 		return r;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
 	return AG_OK;
+}
+
+int
+ag_buf_reserve(struct ag_buf *b, size_t n)
+{
+	return grow(b, n);
 }
 
 int

@@ -30,6 +30,8 @@ void	 ag_buf_free(struct ag_buf *);
 void	 ag_buf_reset(struct ag_buf *);
 /* Append n bytes. AG_OK, AG_ERR_LIMIT or AG_ERR_NOMEM. */
 int	 ag_buf_add(struct ag_buf *, const void *, size_t);
+/* Make room for n more bytes (no change in contents). */
+int	 ag_buf_reserve(struct ag_buf *, size_t n);
 /* Append a C string. */
 int	 ag_buf_puts(struct ag_buf *, const char *);
 /* Append one byte. */

@@ -356,8 +356,12 @@ ag_set_cookie(struct ag_buf *out, const char *name, const char *value,
 	if (!deleting && !attr->transient && now > INT64_MAX - max_age)
 		goto out;
 
-	if ((r = ag_buf_printf(&b, "%s=%s; Path=%s", name, value,
-	    path)) != AG_OK)
+	/* The value may be a 3500-byte chunk: appended, not formatted. */
+	if ((r = ag_buf_puts(&b, name)) != AG_OK ||
+	    (r = ag_buf_putc(&b, '=')) != AG_OK ||
+	    (r = ag_buf_puts(&b, value)) != AG_OK ||
+	    (r = ag_buf_puts(&b, "; Path=")) != AG_OK ||
+	    (r = ag_buf_puts(&b, path)) != AG_OK)
 		goto out;
 	if (deleting)
 		r = ag_buf_puts(&b, "; Expires=" DELETE_EXPIRES "; Max-Age=0");

@@ -5,7 +5,13 @@
  * One easy handle is kept per process so that connections to the
  * provider are reused; it is reset before every request, so no option
  * leaks from one call to the next.  The process is single-threaded.
+ *
+ * libcurl is loaded with dlopen() at the first request, not linked:
+ * libcurl4 pulls in GnuTLS, LDAP, Kerberos, SSH and more (about 4 MB of
+ * resident pages), and most requests -- every protected request with a
+ * valid session -- never talk to the provider.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +32,54 @@
 #define HTTP_MAX_DPOP_NONCE	1024
 #define HTTP_MAX_WWW_AUTH	2048
 
+#define LIBCURL_SONAME	"libcurl.so.4"
+
 static int	 http_inited;
 static CURL	*http_handle;
+
+/* The libcurl functions we use, resolved at load time. */
+static struct {
+	CURLcode	 (*global_init)(long);
+	CURL		*(*easy_init)(void);
+	void		 (*easy_reset)(CURL *);
+	CURLcode	 (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	 (*easy_perform)(CURL *);
+	CURLcode	 (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char	*(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		 (*slist_free_all)(struct curl_slist *);
+} lc;
+
+/* Resolve one symbol into a function pointer slot. */
+#define LC_SYM(h, slot, name) \
+	(*(void **)(&(slot)) = dlsym((h), (name))) != NULL
+
+static int
+load_libcurl(void)
+{
+	void *h;
+
+	if ((h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		ag_err("http: cannot load %s: %s", LIBCURL_SONAME, dlerror());
+		return AG_ERR_HTTP;
+	}
+	if (!(LC_SYM(h, lc.global_init, "curl_global_init") &&
+	    LC_SYM(h, lc.easy_init, "curl_easy_init") &&
+	    LC_SYM(h, lc.easy_reset, "curl_easy_reset") &&
+	    LC_SYM(h, lc.easy_setopt, "curl_easy_setopt") &&
+	    LC_SYM(h, lc.easy_perform, "curl_easy_perform") &&
+	    LC_SYM(h, lc.easy_getinfo, "curl_easy_getinfo") &&
+	    LC_SYM(h, lc.easy_strerror, "curl_easy_strerror") &&
+	    LC_SYM(h, lc.slist_append, "curl_slist_append") &&
+	    LC_SYM(h, lc.slist_free_all, "curl_slist_free_all"))) {
+		ag_err("http: %s lacks a function authgate needs",
+		    LIBCURL_SONAME);
+		dlclose(h);
+		memset(&lc, 0, sizeof(lc));
+		return AG_ERR_HTTP;
+	}
+	return AG_OK;
+}
 
 /* What the callbacks see of one transfer. */
 struct xfer {
@@ -41,7 +93,9 @@ ag_http_init(void)
 {
 	if (http_inited)
 		return AG_OK;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (load_libcurl() != AG_OK)
+		return AG_ERR_HTTP;
+	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return AG_ERR_HTTP;
 	http_inited = 1;
 	return AG_OK;
@@ -158,7 +212,7 @@ add_header(struct curl_slist **list, const char *name, const char *value)
 	ag_buf_init(&b, AG_MAX_JWT + 256);
 	if ((r = ag_buf_printf(&b, "%s: %s", name, value)) != AG_OK)
 		goto out;
-	if ((l = curl_slist_append(*list, ag_buf_str(&b))) == NULL) {
+	if ((l = lc.slist_append(*list, ag_buf_str(&b))) == NULL) {
 		r = AG_ERR_NOMEM;
 		goto out;
 	}
@@ -202,7 +256,7 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 	errbuf[0] = '\0';
 
 	if ((r = ag_http_init()) != AG_OK) {
-		set_error(resp, "curl_global_init failed", NULL);
+		set_error(resp, "cannot initialise libcurl", NULL);
 		return r;
 	}
 	r = AG_ERR_HTTP;
@@ -226,11 +280,11 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 	x.resp = resp;
 	x.max_body = req->max_body > 0 ? req->max_body : AG_MAX_IDP_RESPONSE;
 
-	if (http_handle == NULL && (http_handle = curl_easy_init()) == NULL) {
+	if (http_handle == NULL && (http_handle = lc.easy_init()) == NULL) {
 		set_error(resp, "curl_easy_init failed", NULL);
 		return AG_ERR_HTTP;
 	}
-	curl_easy_reset(http_handle);
+	lc.easy_reset(http_handle);
 
 	if (add_header(&hdrs, "Accept", req->accept != NULL ? req->accept :
 	    "application/json") != AG_OK ||
@@ -242,15 +296,15 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 	    (req->dpop != NULL && add_header(&hdrs, "DPoP", req->dpop) !=
 	    AG_OK) ||
 	    /* No "Expect: 100-continue" round trip for larger bodies. */
-	    (hdrs = curl_slist_append(hdrs, "Expect:")) == NULL) {
+	    (hdrs = lc.slist_append(hdrs, "Expect:")) == NULL) {
 		set_error(resp, "bad request header", NULL);
 		goto out;
 	}
 
 #define SETOPT(o, v) do {						\
-	if ((cc = curl_easy_setopt(http_handle, (o), (v))) != CURLE_OK) { \
+	if ((cc = lc.easy_setopt(http_handle, (o), (v))) != CURLE_OK) { \
 		set_error(resp, "curl_easy_setopt " #o,			\
-		    curl_easy_strerror(cc));				\
+		    lc.easy_strerror(cc));				\
 		goto out;						\
 	}								\
 } while (0)
@@ -290,24 +344,24 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 		SETOPT(CURLOPT_HTTPGET, 1L);
 #undef SETOPT
 
-	cc = curl_easy_perform(http_handle);
+	cc = lc.easy_perform(http_handle);
 	if (x.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
 		set_error(resp, "response body too large", NULL);
 		r = AG_ERR_LIMIT;
 		goto out;
 	}
 	if (cc != CURLE_OK) {
-		set_error(resp, curl_easy_strerror(cc), errbuf);
+		set_error(resp, lc.easy_strerror(cc), errbuf);
 		goto out;
 	}
-	curl_easy_getinfo(http_handle, CURLINFO_RESPONSE_CODE, &status);
+	lc.easy_getinfo(http_handle, CURLINFO_RESPONSE_CODE, &status);
 	resp->status = status;
 	r = AG_OK;
  out:
 	/* The handle must not keep pointers to our stack or headers. */
-	curl_easy_reset(http_handle);
+	lc.easy_reset(http_handle);
 	wipe_headers(hdrs);
-	curl_slist_free_all(hdrs);
+	lc.slist_free_all(hdrs);
 	if (r != AG_OK) {
 		ag_buf_free(&resp->body);
 		free(resp->content_type);

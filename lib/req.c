@@ -112,7 +112,10 @@ ag_resp_header(struct ag_resp *w, const char *name, const char *value)
 
 	if (!header_name_ok(name) || !header_value_ok(value))
 		return AG_ERR_PARSE;
-	if ((r = ag_buf_printf(&w->head, "%s: %s\r\n", name, value)) != AG_OK) {
+	if ((r = ag_buf_puts(&w->head, name)) != AG_OK ||
+	    (r = ag_buf_puts(&w->head, ": ")) != AG_OK ||
+	    (r = ag_buf_puts(&w->head, value)) != AG_OK ||
+	    (r = ag_buf_puts(&w->head, "\r\n")) != AG_OK) {
 		w->head.len = mark;
 		if (w->head.data != NULL)
 			w->head.data[mark] = '\0';
