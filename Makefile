@@ -110,3 +110,6 @@ install: all
 
 clean:
 	rm -rf build build-san build-fuzz
+
+# Fuzz targets: replay programs for make check, libFuzzer for make fuzz.
+include tests/fuzz/fuzz.mk

@@ -80,17 +80,28 @@ b64url_value(unsigned char c)
 	return -1;
 }
 
+/* Undo a partial decode: out as it was before the call. */
+static int
+rollback(struct ag_buf *out, size_t mark, int r)
+{
+	out->len = mark;
+	if (out->data != NULL)
+		out->data[mark] = '\0';
+	return r;
+}
+
 int
 ag_b64url_decode(struct ag_buf *out, const char *in, size_t n)
 {
 	unsigned char o[3];
 	uint32_t acc;
-	size_t i, j, rem;
+	size_t i, j, rem, mark = out->len;
 	int v, r;
 
 	if (n % 4 == 1)
 		return AG_ERR_PARSE;
-	if ((r = ag_buf_reserve(out, n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0))) != AG_OK)
+	r = ag_buf_reserve(out, n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0));
+	if (r != AG_OK)
 		return r;
 	for (i = 0; i < n; i += 4) {
 		rem = n - i < 4 ? n - i : 4;
@@ -99,7 +110,7 @@ ag_b64url_decode(struct ag_buf *out, const char *in, size_t n)
 			v = 0;
 			if (j < rem &&
 			    (v = b64url_value((unsigned char)in[i + j])) < 0)
-				return AG_ERR_PARSE;
+				return rollback(out, mark, AG_ERR_PARSE);
 			acc = (acc << 6) | (uint32_t)v;
 		}
 		o[0] = (unsigned char)(acc >> 16);
@@ -108,9 +119,9 @@ ag_b64url_decode(struct ag_buf *out, const char *in, size_t n)
 		/* Non-canonical trailing bits are refused. */
 		if ((rem == 2 && (acc & 0xffff) != 0) ||
 		    (rem == 3 && (acc & 0xff) != 0))
-			return AG_ERR_PARSE;
+			return rollback(out, mark, AG_ERR_PARSE);
 		if ((r = ag_buf_add(out, o, rem == 4 ? 3 : rem - 1)) != AG_OK)
-			return r;
+			return rollback(out, mark, r);
 	}
 	return AG_OK;
 }

@@ -14,7 +14,7 @@ int	 ag_b64url_encode(struct ag_buf *out, const void *, size_t n);
 /*
  * Decode base64url (no padding, no whitespace; a trailing '=' padding
  * is refused) and append the bytes to out.  AG_ERR_PARSE on any byte
- * outside the alphabet or an impossible length.
+ * outside the alphabet or an impossible length; out is then as it was.
  */
 int	 ag_b64url_decode(struct ag_buf *out, const char *, size_t n);
 /* Append standard base64 with padding. */

@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""Write the seed corpora tests/fuzz/corpus/NAME/ and the dictionaries
+tests/fuzz/dict/NAME.dict from tests/data/ and the cases below.
+
+    python3 tests/fuzz/gen-corpus.py        (from anywhere)
+
+Existing seed files of the same name are overwritten; other files in
+the corpus directories (inputs added by hand) are left alone.
+"""
+
+import base64
+import json
+import os
+import re
+import shutil
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DATA = os.path.join(ROOT, "tests", "data")
+FUZZ = os.path.join(ROOT, "tests", "fuzz")
+
+
+def seed(target, name, data):
+    d = os.path.join(FUZZ, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def b64u(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def unescape(line):
+    """The \\\\ and \\xHH escapes of open-redirect.txt and return-to-good.txt."""
+    out = bytearray()
+    raw = line.encode()
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x5C and raw[i + 1:i + 2] == b"\\":
+            out.append(0x5C)
+            i += 2
+        elif c == 0x5C and raw[i + 1:i + 2] == b"x":
+            out.append(int(raw[i + 2:i + 4], 16))
+            i += 4
+        elif c == 0x5C:
+            raise ValueError("bad escape in %r" % line)
+        else:
+            out.append(c)
+            i += 1
+    return bytes(out)
+
+
+def data_lines(path):
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line and not line.startswith("#"):
+                yield line
+
+
+def dictionary(target, words):
+    d = os.path.join(FUZZ, "dict")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, target + ".dict"), "w") as f:
+        f.write("# %s.dict -- libFuzzer dictionary for fuzz-%s; "
+                "written by gen-corpus.py\n" % (target, target))
+        for w in words:
+            if isinstance(w, str):
+                w = w.encode()
+            esc = "".join(chr(b) if 0x20 <= b < 0x7F and b not in b'"\\'
+                          else "\\x%02x" % b for b in w)
+            f.write('"%s"\n' % esc)
+
+
+# --- cookie ---------------------------------------------------------
+
+COOKIE = {
+    "a": "a",
+    "eq": "=",
+    "semis": ";;",
+    "space-semi": " ; ",
+    "nul": b"a=b\x00c; d=e",
+    "nuls": b"\x00\x00\x00",
+    "nul-name": b"a\x00=1; b=2",
+    "pair": "a=b",
+    "pairs": "a=1; b=2; c=3",
+    "tabs": "\ta\t=\t1\t;\tb = 2 ",
+    "quoted": 'a="quoted value"; b=""',
+    "eq-in-value": "a=b=c; d==",
+    "empty-name": "=x; a=1",
+    "bad-name": "a b=1; a,b=2; (x)=3; a=1",
+    "comma": "a=1, b=2",
+    "dup": "__session=first; __session=second",
+    "pct": "a=%E2%9C%93; b=%C3%28; c=%00; d=%; e=%zz; f=%2",
+    "ctl": "a=b\x01c; d=\x7f; e=ok",
+    "utf8": "a=Zo\u00eb; \u00e9=1",
+    "chunks": "; ".join("__session__%d=%s" % (i, "A" * 3500)
+                        for i in range(10)),
+    "txn": "__txn_abc=eyJhbGciOiJkaXIi..x.y.z; appSession=1",
+    # 10,000 cookies under the header limit: 200 kept, the rest dropped.
+    "many-10000": "a=1;" * 10000,
+    # 10,000 distinct cookies over the 64 KiB header limit.
+    "many-10000-distinct": "; ".join("c%d=%d" % (i, i) for i in range(10000)),
+    "value-8192": "a=" + "v" * 8192 + "; b=1",
+    "value-8193": "a=" + "v" * 8193 + "; b=1",
+    "value-8192-pct": "a=" + "%41" * 2731,
+    "header-65536": "a=" + "x" * (65536 - 2),
+    "header-65537": "a=" + "x" * (65537 - 2),
+}
+for k, v in COOKIE.items():
+    seed("cookie", k, v)
+dictionary("cookie", [";", "; ", "=", '"', "%", "%00", "%E2%9C%93",
+                      "__session", "__session__0", "__txn_", "appSession",
+                      "\t", ","])
+
+# --- params ---------------------------------------------------------
+
+PARAMS = {
+    "pct": "%",
+    "pct-g1": "%G1",
+    "pct-00": "%00",
+    "amps": "&&&",
+    "pct-2": "a=%2",
+    "pct-1g": "a=%1g",
+    "plus": "a+b=c+d",
+    "pair": "a=1&b=2",
+    "eq": "=",
+    "eqeq": "a==b&=&==",
+    "noeq": "a&b&c",
+    "dup": "a=1&a=2&a=3",
+    "utf8": "name=%E2%9C%93&x=%C3%28",
+    "login": "returnTo=%2Fdashboard%3Fx%3D1&screen_hint=signup",
+    "callback": "code=abc123&state=xyz&iss=https%3A%2F%2Ftenant.eu.auth0.com%2F",
+    "error": "error=access_denied&error_description=User%20did%20not%20consent&state=s",
+    "params-64": "&".join("p%d=%d" % (i, i) for i in range(64)),
+    "params-65": "&".join("p%d=%d" % (i, i) for i in range(65)),
+    "query-16384": "a=" + "x" * (16384 - 2),
+    "query-16385": "a=" + "x" * (16385 - 2),
+    "nul-raw": b"a=b\x00c",
+}
+for k, v in PARAMS.items():
+    seed("params", k, v)
+dictionary("params", ["&", "=", "%", "+", "%00", "%25", "%2B", "%26",
+                      "%3D", "returnTo", "code", "state", "iss", "error"])
+
+# --- returnto -------------------------------------------------------
+
+bad = list(data_lines(os.path.join(DATA, "open-redirect.txt")))
+# Every 6th payload (about 170), and the last one.
+for i, line in enumerate(bad[::6] + bad[-1:]):
+    seed("returnto", "bad-%03d" % i, unescape(line))
+n = 0
+for line in data_lines(os.path.join(DATA, "return-to-good.txt")):
+    if line.startswith("@base "):
+        continue
+    cand = line.split("\t", 1)[0]
+    seed("returnto", "good-%03d" % n, unescape(cand))
+    n += 1
+seed("returnto", "long-2048", "/" + "a" * 2047)
+seed("returnto", "long-2049", "/" + "a" * 2048)
+dictionary("returnto", ["/", "//", "/\\", "\\", "\\\\", "%2f", "%2F",
+                        "%5c", "%5C", "%2e", "%2e%2e", "..", "./", "%09",
+                        "%0a", "%0d", "\t", "\r", "\n", "@", ":", "?", "#",
+                        "http:", "https:", "https://", "javascript:",
+                        "data:", "app.example.com", "evil.com", ":443",
+                        ":80", ":3000", "localhost", "/sub/", "%00",
+                        "\u3002", "\uff0f"])
+
+# --- jwt ------------------------------------------------------------
+
+with open(os.path.join(DATA, "jwt", "node-tokens.json")) as f:
+    tokens = json.load(f)
+for alg, tok in tokens.items():
+    seed("jwt", "node-" + alg, tok)
+rs = tokens["RS256"]
+h, p, s = rs.split(".")
+claims = json.loads(base64.urlsafe_b64decode(p + "=="))
+
+
+def jws(header, payload=None, sig=s):
+    pl = b64u(json.dumps(payload if payload is not None else claims,
+                         separators=(",", ":")))
+    return b64u(json.dumps(header, separators=(",", ":"))) + "." + pl + \
+        "." + sig
+
+
+JWT = {
+    "alg-none": jws({"alg": "none", "typ": "JWT"}, sig=""),
+    "alg-none-kid": jws({"alg": "none", "kid": "rsa"}, sig=""),
+    "alg-None": jws({"alg": "None"}, sig=""),
+    "crit": jws({"alg": "RS256", "kid": "rsa", "crit": ["exp"]}),
+    "crit-empty": jws({"alg": "RS256", "kid": "rsa", "crit": []}),
+    "hs256": jws({"alg": "HS256", "kid": "rsa"}, sig=b64u(b"\x00" * 32)),
+    "no-kid": jws({"alg": "RS256"}),
+    "kid-number": jws({"alg": "RS256", "kid": 7}),
+    "kid-unknown": jws({"alg": "RS256", "kid": "nope"}),
+    "kid-wrong-type": jws({"alg": "ES256", "kid": "rsa"}),
+    "jwk-header": jws({"alg": "RS256", "jwk": {"kty": "RSA", "n": "AQAB",
+                                                "e": "AQAB"}}),
+    "alg-number": jws({"alg": 256, "kid": "rsa"}),
+    "payload-array": jws({"alg": "RS256", "kid": "rsa"}, payload=[1, 2]),
+    "header-array": b64u("[1]") + "." + p + "." + s,
+    "empty-sig": h + "." + p + ".",
+    "sig-1byte": h + "." + p + ".AA",
+    "es256-short-sig": tokens["ES256"].rsplit(".", 1)[0] + "." + b64u(b"\x01" * 63),
+    "es256-zero-sig": tokens["ES256"].rsplit(".", 1)[0] + "." + b64u(b"\x00" * 64),
+    "two-parts": h + "." + p,
+    "four-parts": rs + ".x",
+    "jwe-five": "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA",
+    "dots": "..",
+    "padded": rs + "==",
+    "std-b64": rs.replace("-", "+").replace("_", "/"),
+    "empty": "",
+}
+for k, v in JWT.items():
+    seed("jwt", k, v)
+dictionary("jwt", [".", "eyJ", "eyJhbGciOi", "eyJraWQiOi", "eyJjcml0Ijpb",
+                   "Ijoi", "IiwiYWxnIjoi", "UlMyNTYi", "RVMyNTYi",
+                   "RWREU0Ei", "bm9uZSI", "SFMyNTYi", "fQ", "In0", "=",
+                   "+", "/", "-", "_"])
+
+# --- jwks -----------------------------------------------------------
+
+jwks_all = []
+for name in ["rsa", "rsa2", "rsa1024", "ec256", "ec384", "ec521", "ed25519"]:
+    with open(os.path.join(DATA, "jwt", name + ".jwk.json")) as f:
+        k = json.load(f)
+    seed("jwks", name, json.dumps({"keys": [k]}))
+    k2 = dict(k, kid=name, use="sig")
+    jwks_all.append(k2)
+seed("jwks", "all", json.dumps({"keys": jwks_all}))
+ec = jwks_all[3]
+JWKS = {
+    "empty": '{"keys":[]}',
+    "not-array": '{"keys":{}}',
+    "array": "[]",
+    "no-keys": "{}",
+    "oct": '{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"hs"}]}',
+    "use-enc": json.dumps({"keys": [dict(jwks_all[0], use="enc")]}),
+    "alg-mismatch": json.dumps({"keys": [dict(jwks_all[0], alg="ES256")]}),
+    "ec-wrong-crv": json.dumps({"keys": [dict(ec, crv="P-384")]}),
+    "ec-bad-point": json.dumps({"keys": [dict(ec, y=ec["x"])]}),
+    "ec-short-x": json.dumps({"keys": [dict(ec, x="AAAA")]}),
+    "rsa-e-zero": json.dumps({"keys": [dict(jwks_all[0], e="AA")]}),
+    "rsa-n-tiny": json.dumps({"keys": [dict(jwks_all[0], n="AQ")]}),
+    "okp-x448": '{"keys":[{"kty":"OKP","crv":"X25519","x":"AAAA"}]}',
+    "kid-number": json.dumps({"keys": [dict(ec, kid=5)]}),
+    "missing-n": '{"keys":[{"kty":"RSA","e":"AQAB"}]}',
+    "garbage": '{"keys":[1,"x",null,[],{}]}',
+    "keys-65": json.dumps({"keys": [dict(ec, kid="k%d" % i)
+                                    for i in range(65)]}),
+}
+for k, v in JWKS.items():
+    seed("jwks", k, v)
+dictionary("jwks", ['"keys"', '"kty"', '"RSA"', '"EC"', '"OKP"', '"oct"',
+                    '"crv"', '"P-256"', '"P-384"', '"P-521"', '"Ed25519"',
+                    '"Ed448"', '"n"', '"e"', '"x"', '"y"', '"d"', '"k"',
+                    '"use"', '"sig"', '"enc"', '"alg"', '"kid"', '"AQAB"',
+                    '"key_ops"', '"x5c"', "{", "}", "[", "]", ":", ","])
+
+# --- jwe ------------------------------------------------------------
+
+with open(os.path.join(DATA, "jwe", "vectors.json")) as f:
+    vectors = json.load(f)["vectors"]
+for v in vectors:
+    seed("jwe", "jwe-" + v["name"], v["jwe"])
+    # The plaintext too: the target also seals its input and unseals it.
+    seed("jwe", "pt-" + v["name"], v["plaintext"])
+sdk = vectors[0]["jwe"]
+parts = sdk.split(".")
+JWE = {
+    "four-parts": ".".join(parts[:4]),
+    "six-parts": sdk + ".",
+    "enc-key": ".".join([parts[0], "AAAA"] + parts[2:]),
+    "iv-short": ".".join(parts[:2] + ["AAAA"] + parts[3:]),
+    "tag-short": ".".join(parts[:4] + ["AAAA"]),
+    "empty-ct": ".".join(parts[:3] + ["", parts[4]]),
+    "pt-exp-string": '{"exp":"4102444800"}',
+    "pt-exp-float": '{"exp":4102444800.5}',
+    "pt-exp-huge": '{"exp":1e400}',
+    "pt-nbf-future": '{"exp":4102444800,"nbf":4102444000}',
+    "pt-iat-future": '{"exp":4102444800,"iat":4102444000}',
+    "pt-no-exp": '{"user":{"sub":"x"}}',
+    "pt-array": "[1]",
+}
+for k, v in JWE.items():
+    seed("jwe", k, v)
+dictionary("jwe", [".", "..", "eyJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiZGlyIn0",
+                   '"exp"', '"nbf"', '"iat"', '"user"', '"tokenSet"',
+                   '"internal"', "4102444800", "1700000000", "{", "}"])
+
+# --- discovery ------------------------------------------------------
+
+ddir = os.path.join(DATA, "discovery")
+for name in sorted(os.listdir(ddir)):
+    with open(os.path.join(ddir, name), "rb") as f:
+        seed("discovery", name, f.read())
+dictionary("discovery", ['"issuer"', '"authorization_endpoint"',
+                         '"token_endpoint"', '"userinfo_endpoint"',
+                         '"jwks_uri"', '"end_session_endpoint"',
+                         '"revocation_endpoint"',
+                         '"pushed_authorization_request_endpoint"',
+                         '"backchannel_authentication_endpoint"',
+                         '"id_token_signing_alg_values_supported"',
+                         '"authorization_response_iss_parameter_supported"',
+                         '"backchannel_logout_supported"',
+                         '"https://tenant.eu.auth0.com/"',
+                         '"https://', '"http://', '"RS256"', '"none"',
+                         '"HS256"', '"EdDSA"', "true", "false", "null"])
+
+# --- json -----------------------------------------------------------
+
+JSON = {
+    "object": '{"a":1,"b":"x","c":[true,false,null],"d":{"e":1.5}}',
+    "depth-32": "[" * 32 + "]" * 32,
+    "depth-33": "[" * 33 + "]" * 33,
+    "depth-obj-33": '{"a":' * 33 + "1" + "}" * 33,
+    "nul-string": '{"a":"x\\u0000y"}',
+    "surrogate-lone": '"\\ud800"',
+    "surrogate-pair": '"\\ud83d\\ude00"',
+    "bigint": "[9223372036854775807,9223372036854775808,-9223372036854775809]",
+    "double-huge": "[1e400,-1e400,1e-400,-0,0.0e0]",
+    "dup-keys": '{"a":1,"a":2}',
+    "trailing-comma": "[1,2,]",
+    "trailing-data": "{} x",
+    "trailing-ws": "{} \n\t",
+    "bom": b"\xef\xbb\xbf{}",
+    "nan": "[NaN,Infinity,-Infinity]",
+    "single-quotes": "{'a':1}",
+    "comment": "/* c */ {} // d",
+    "bad-utf8": b'"\xc3\x28\xff"',
+    "raw-ctl": b'"a\x01b"',
+    "nul-raw": b'{"a":1}\x00',
+    "empty": "",
+    "ws": " ",
+    "number": "-12.5e+3",
+}
+for k, v in JSON.items():
+    seed("json", k, v)
+for name in ["auth0.json", "path-issuer.json"]:
+    shutil.copyfile(os.path.join(ddir, name),
+                    os.path.join(FUZZ, "corpus", "json", "disco-" + name))
+shutil.copyfile(os.path.join(DATA, "jwt", "node-tokens.json"),
+                os.path.join(FUZZ, "corpus", "json", "node-tokens.json"))
+dictionary("json", ["{", "}", "[", "]", ":", ",", '"', "true", "false",
+                    "null", "\\u0000", "\\ud800", "\\n", "\\\\", "1e400",
+                    "-0", "9223372036854775808", "NaN", "Infinity"])
+
+# --- conf -----------------------------------------------------------
+
+cdir = os.path.join(DATA, "conf")
+for name in sorted(os.listdir(cdir)):
+    if name.endswith(".conf"):
+        with open(os.path.join(cdir, name), "rb") as f:
+            seed("conf", name, f.read())
+KEYS = ("domain issuer client_id client_secret client_assertion_key "
+        "client_assertion_alg client_auth secret app_base_url scope audience "
+        "audience.param login.forward_scope login.forward_audience "
+        "login.default_return_to par id_token.algs userinfo claims.keep "
+        "routes.prefix access_token_endpoint connect_account_endpoint "
+        "profile.no_content callback.error_url session.store session.db "
+        "session.rolling session.absolute_duration "
+        "session.inactivity_duration cookie.name cookie.secure "
+        "cookie.same_site cookie.path cookie.domain cookie.transient "
+        "logout.strategy logout.allowed_return_urls logout.id_token_hint "
+        "logout.revoke_refresh_token dpop dpop.key mfa.token_ttl "
+        "token_refresh_buffer http.timeout_ms http.ca_file "
+        "allow_insecure_requests wrap.roots wrap.remote_user_claim "
+        "wrap.pass_access_token wrap.unauthenticated authorize.require "
+        "log.level log.syslog authorization.").split()
+dictionary("conf", KEYS + [" = ", "=", "\n", "\r\n", "#", '"', "on", "off",
+                           "true", "false", "yes", "no", "https://",
+                           "http://", "cookie", "sqlite", "lax", "strict",
+                           "none", "RS256", "ES256", "EdDSA", "/auth",
+                           "0123456789abcdef0123456789abcdef"])
+
+# --- b64 ------------------------------------------------------------
+
+B64 = {
+    "empty": "",
+    "1": "A",
+    "2": "AA",
+    "3": "AAA",
+    "4": "AAAA",
+    "5": "AAAAA",
+    "noncanon-2": "AB",
+    "noncanon-3": "AAB",
+    "pad-1": "AA=",
+    "pad-2": "AA==",
+    "std-alphabet": "+/+/",
+    "url-alphabet": "-_-_",
+    "space": "AA AA",
+    "newline": "AAAA\nAAAA",
+    "nul": b"AA\x00A",
+    "high": b"AA\xffA",
+    "token-part": rs.split(".")[2],
+}
+for k, v in B64.items():
+    seed("b64", k, v)
