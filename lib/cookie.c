@@ -131,6 +131,9 @@ value_dup(const char *v, size_t n)
 
 	if ((d = malloc(n + 1)) == NULL)
 		return NULL;
+	/* The common case (a JWE): nothing to decode, nothing to check. */
+	if (memchr(v, '%', n) == NULL)
+		goto raw;
 	for (i = j = 0; i < n; i++, j++) {
 		c = (unsigned char)v[i];
 		if (c == '%') {
@@ -198,9 +201,17 @@ add_pair(struct ag_cookies *jar, const char *p, size_t n)
 	if (jar->n >= AG_MAX_COOKIES)
 		goto drop;
 
-	if (jar->v == NULL &&
-	    (jar->v = calloc(AG_MAX_COOKIES, sizeof(*jar->v))) == NULL)
-		return AG_ERR_NOMEM;
+	if (jar->n == jar->cap) {
+		size_t ncap = jar->cap ? jar->cap * 2 : 8;
+		struct ag_cookie *nv;
+
+		if (ncap > AG_MAX_COOKIES)
+			ncap = AG_MAX_COOKIES;
+		if ((nv = reallocarray(jar->v, ncap, sizeof(*nv))) == NULL)
+			return AG_ERR_NOMEM;
+		jar->v = nv;
+		jar->cap = ncap;
+	}
 	if ((ncopy = malloc(nlen + 1)) == NULL ||
 	    (vcopy = value_dup(value, vlen)) == NULL) {
 		free(ncopy);

@@ -26,6 +26,7 @@ struct ag_cookie {
 struct ag_cookies {
 	struct ag_cookie *v;
 	size_t		  n;
+	size_t		  cap;		/* allocated entries of v */
 	size_t		  dropped;	/* malformed or over-limit pairs */
 };
 
