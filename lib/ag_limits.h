@@ -43,6 +43,8 @@
 #define AG_MAX_CLAIM_VALUE	(32 * 1024)
 #define AG_MAX_CLAIMS		256
 #define AG_MAX_ENV_TOTAL	(96 * 1024)
+#define AG_MAX_CLAIM_NAME	128		/* bytes of one claim name */
+#define AG_MAX_CLAIMS_JSON	(64 * 1024)	/* OIDC_CLAIMS_JSON value */
 
 /* Clock tolerances, seconds. */
 #define AG_JWE_LEEWAY		15		/* SDK cookie exp leeway */
