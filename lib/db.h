@@ -1,0 +1,167 @@
+/*
+ * db.h -- the SQLite session store.  db.c is the only file that
+ * includes sqlite3.h; every statement is in its statement table, with
+ * bound parameters only.
+ *
+ * The schema is sql/schema.sql plus the numbered migrations in sql/,
+ * compiled into the programs; PRAGMA user_version says which migrations
+ * ran.  Connections use WAL, foreign keys, and a busy timeout; a
+ * statement that still finds the database locked after the bounded wait
+ * fails with AG_ERR_BUSY (callers answer 503), never "database is
+ * locked" to a user.
+ *
+ * A session row keeps what an operator needs in plain columns (sub,
+ * sid, email, name, times) and the whole SessionData JSON sealed with a
+ * key derived from the secret and the row's id (ag_seal), so a copied
+ * database file holds no readable token and one row's data cannot be
+ * moved into another row.  The row's expires_at is the expiry (a touch
+ * moves it without resealing); the seal's own exp is only checked
+ * against the row's creation.
+ */
+#ifndef AG_DB_H
+#define AG_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "json.h"
+
+#define AG_DB_ID_LEN	32	/* lower-case hex characters of a session id */
+
+/*
+ * Waiting for a lock: SQLite's busy handler waits up to
+ * AG_DB_BUSY_TIMEOUT_MS per attempt, and a statement is retried with
+ * short sleeps until AG_DB_BUSY_TOTAL_MS have passed in all; then
+ * AG_ERR_BUSY.
+ */
+#define AG_DB_BUSY_TIMEOUT_MS	2000
+#define AG_DB_BUSY_TOTAL_MS	3000
+
+/*
+ * The migrations, generated from sql/NNNN-*.sql by sql/embed.sh:
+ * ag_sql_migrations[i] is migration i + 1; NULL-terminated.
+ */
+extern const char *const ag_sql_migrations[];
+extern const int ag_sql_migrations_count;
+
+struct ag_db;
+
+enum ag_db_mode {
+	AG_DB_READWRITE,	/* the file must exist, schema current */
+	AG_DB_CREATE,		/* create and migrate as needed (CLI) */
+	AG_DB_READONLY,
+	AG_DB__MAX
+};
+
+/*
+ * Open path.  AG_DB_CREATE creates the file (mode 0660) and applies the
+ * missing migrations; the other modes refuse a database whose
+ * user_version is not current (AG_ERR_DB, "run authgate migrate").
+ * A file this process cannot write is refused in the writing modes
+ * (AG_ERR_DB) rather than opened read-only.  key: the 32-byte key for
+ * sealing session data (ag_db_key), copied.  *out is NULL on failure;
+ * every failure is logged.  A connection serves one process: open it
+ * after fork(), never before.
+ */
+int	 ag_db_open(const char *path, int mode,
+	    const unsigned char key[AG_KEY_LEN], struct ag_db **out);
+void	 ag_db_close(struct ag_db *);	/* NULL safe; wipes the key */
+/*
+ * The database key: HKDF-SHA256(secret bytes, empty salt, info
+ * "authgate sessions db", 32 bytes), so every program derives the same
+ * one.  AG_ERR_CONFIG for an empty secret.
+ */
+int	 ag_db_key(const char *secret, unsigned char key[AG_KEY_LEN]);
+/*
+ * Apply missing migrations; *applied = how many (may be NULL).  Each
+ * one runs with its user_version bump in one BEGIN IMMEDIATE ... COMMIT;
+ * a concurrent migrate is harmless.  AG_ERR_DB when the file is newer
+ * than this build.
+ */
+int	 ag_db_migrate(struct ag_db *, int *applied);
+/* Schema version of the file, and the version this build knows. */
+int	 ag_db_version(struct ag_db *, int *have, int *want);
+
+/* PRAGMA integrity_check: AG_OK when it says "ok", else AG_ERR_DB (logged). */
+int	 ag_db_check(struct ag_db *);
+/*
+ * An explicit write transaction (BEGIN IMMEDIATE, retried as above), for
+ * callers that must do several statements atomically or hold the write
+ * lock (and for tests).  AG_ERR_BUSY, AG_ERR_DB.  A failed commit rolls
+ * back.  ag_db_rollback is harmless without a transaction.
+ */
+int	 ag_db_begin(struct ag_db *);
+int	 ag_db_commit(struct ag_db *);
+void	 ag_db_rollback(struct ag_db *);
+
+/* 1 when s is exactly AG_DB_ID_LEN lower-case hex characters. */
+int	 ag_db_id_ok(const char *s);
+/* A fresh random session id into id (AG_DB_ID_LEN + 1 bytes). */
+int	 ag_db_new_id(char id[AG_DB_ID_LEN + 1]);
+
+/* One session as the operator sees it (strings owned). */
+struct ag_db_row {
+	char	 id[AG_DB_ID_LEN + 1];
+	char	*sub;
+	char	*sid;		/* may be NULL */
+	char	*email;		/* may be NULL */
+	char	*name;		/* may be NULL */
+	int64_t	 created_at;
+	int64_t	 last_seen;
+	int64_t	 expires_at;
+	ag_json	*data;		/* SessionData, only from ag_db_session_get */
+};
+/* Free the row's strings and data and zero it; NULL safe. */
+void	 ag_db_row_clear(struct ag_db_row *);
+
+/*
+ * The session with this id that has not expired at now (expiry is
+ * enforced in SQL).  AG_ERR_NOTFOUND when id is malformed, absent,
+ * expired or when its sealed data does not open (logged at warn).  row
+ * is overwritten (clear it first if it held a row); on success
+ * row->data is set and the caller clears row.
+ */
+int	 ag_db_session_get(struct ag_db *, const char *id, int64_t now,
+	    struct ag_db_row *row);
+/*
+ * Insert a new session (id, data, expires_at from row; sub, sid, email,
+ * name extracted from data's user/internal; created_at = last_seen =
+ * now).  AG_ERR_PARSE when data has no string user.sub or id is
+ * malformed; AG_ERR_DB when the id exists.
+ */
+int	 ag_db_session_insert(struct ag_db *, const char *id, ag_json *data,
+	    int64_t now, int64_t expires_at);
+/*
+ * Update data and expiry of an existing, unexpired session; never
+ * resurrects one deleted meanwhile: AG_ERR_NOTFOUND when no row changed.
+ */
+int	 ag_db_session_update(struct ag_db *, const char *id, ag_json *data,
+	    int64_t now, int64_t expires_at);
+/* Only last_seen and expires_at (a rolling touch); AG_ERR_NOTFOUND as above. */
+int	 ag_db_session_touch(struct ag_db *, const char *id, int64_t now,
+	    int64_t expires_at);
+/* Delete by id; AG_ERR_NOTFOUND when there was none. */
+int	 ag_db_session_delete(struct ag_db *, const char *id);
+/*
+ * Delete every session whose sid equals sid (when non-NULL) or whose
+ * sub equals sub (when non-NULL and sid is NULL); *count = rows deleted.
+ * AG_ERR_PARSE when both are NULL.
+ */
+int	 ag_db_session_delete_by(struct ag_db *, const char *sid,
+	    const char *sub, int *count);
+/* Delete every session (authgate sessions revoke --all). */
+int	 ag_db_session_delete_all(struct ag_db *, int *count);
+/* Delete expired sessions; *count = rows deleted. */
+int	 ag_db_session_purge(struct ag_db *, int64_t now, int *count);
+/*
+ * Call fn for every unexpired session (sub filter when non-NULL), newest
+ * first; row->data is NULL and the row is only valid during the call.
+ * Stops at fn's first non-zero return, which is returned.  fn may use
+ * db but not call ag_db_session_list.
+ */
+int	 ag_db_session_list(struct ag_db *, const char *sub, int64_t now,
+	    int (*fn)(const struct ag_db_row *, void *), void *arg);
+
+#endif
