@@ -33,8 +33,10 @@ LIBS	 = $(PKG_LIBS) -lfcgi -lm
 LIB_SRC	 = $(sort $(wildcard lib/*.c))
 LIB_OBJ	 = $(LIB_SRC:%.c=$(BUILD)/%.o)
 FCGI_SRC = $(sort $(wildcard fcgi/h-*.c)) fcgi/fcgx.c fcgi/route.c
+CMD_SRC	 = $(sort $(wildcard fcgi/cmd-*.c))
+CMD_OBJ	 = $(CMD_SRC:%.c=$(BUILD)/%.o)
 FCGI_OBJ = $(FCGI_SRC:%.c=$(BUILD)/%.o)
-PROGS	 = $(BUILD)/authgate-fcgi $(BUILD)/authgate
+PROGS	 = $(BUILD)/authgate-fcgi $(BUILD)/authgate $(BUILD)/authgate-wrap
 UNIT_SRC = $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -46,7 +48,10 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h fcgi/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(AG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/libauthgate.a: $(LIB_OBJ)
+# The SQL migrations, compiled in (sql/sql.mk defines SQL_OBJ).
+include sql/sql.mk
+
+$(BUILD)/libauthgate.a: $(LIB_OBJ) $(SQL_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
@@ -57,8 +62,13 @@ $(BUILD)/libhandlers.a: $(FCGI_OBJ)
 $(BUILD)/authgate-fcgi: $(BUILD)/fcgi/authgate-fcgi.o $(BUILD)/libhandlers.a $(BUILD)/libauthgate.a
 	$(CC) $(AG_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/authgate: $(BUILD)/fcgi/authgate.o $(BUILD)/libhandlers.a $(BUILD)/libauthgate.a
+$(BUILD)/authgate: $(BUILD)/fcgi/authgate.o $(CMD_OBJ) $(BUILD)/libhandlers.a $(BUILD)/libauthgate.a
 	$(CC) $(AG_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The wrapper links neither libfcgi nor the handlers; libcurl is never
+# loaded on its common path (lib/http.c loads it at first use).
+$(BUILD)/authgate-wrap: $(BUILD)/fcgi/authgate-wrap.o $(BUILD)/libauthgate.a
+	$(CC) $(AG_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libauthgate.a
 	@mkdir -p $(dir $@)
@@ -101,6 +111,7 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/authgate
 	install -m 0755 $(BUILD)/authgate $(DESTDIR)$(BINDIR)/authgate
 	install -m 0755 $(BUILD)/authgate-fcgi $(DESTDIR)$(SBINDIR)/authgate-fcgi
+	install -m 0755 $(BUILD)/authgate-wrap $(DESTDIR)$(SBINDIR)/authgate-wrap
 	install -m 0644 fcgi/authgate.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 fcgi/authgate-fcgi.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 lib/authgate.conf.5 $(DESTDIR)$(MANDIR)/man5/

@@ -3,7 +3,9 @@
  *
  *	authgate [-c file] check [--offline]
  *	authgate [-c file] cookie --user JSON [--access-token T]
- *	    [--refresh-token R] [--id-token I] [--expires-in S]
+ *	    [--refresh-token R] [--id-token I] [--expires-in S] [--db]
+ *	authgate [-c file] sessions list|show|revoke|purge ...
+ *	authgate [-c file] migrate
  *
  * Exit status: 0 success, 1 failure (one line on stderr), 2 bad usage.
  */
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmd-sessions.h"
 #include "crypto.h"
 #include "err.h"
 #include "json.h"
@@ -35,6 +38,10 @@ static const char usage_text[] =
 "         [--id-token I] [--expires-in S]\n"
 "                         print a session cookie value for tests (the\n"
 "                         SDK's generateSessionCookie)\n"
+"  sessions list [--json] [--sub S] | show ID |\n"
+"           revoke (ID | --sub S | --sid SID | --all) | purge\n"
+"                         inspect and end sessions (session.store = sqlite)\n"
+"  migrate                create or upgrade the session database\n"
 "\n"
 "Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
 
@@ -210,6 +217,38 @@ out:
 	return rc;
 }
 
+/* 1 when the arguments ask for help: then no configuration is needed. */
+static int
+wants_help(int argc, char *argv[])
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "help") == 0)
+			return 1;
+	return 0;
+}
+
+/* Run a command that needs the loaded configuration. */
+static int
+with_app(int (*cmd)(struct ag_app *, int, char *[]), int argc, char *argv[])
+{
+	struct ag_app app;
+	int rc;
+
+	memset(&app, 0, sizeof(app));
+	if (wants_help(argc, argv))
+		return cmd(&app, argc, argv);
+	if (load(&app, 1) != 0) {
+		ag_app_close(&app);
+		return 1;
+	}
+	rc = cmd(&app, argc, argv);
+	ag_app_close(&app);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -240,6 +279,10 @@ main(int argc, char *argv[])
 		return cmd_check(argc, argv);
 	if (strcmp(cmd, "cookie") == 0)
 		return cmd_cookie(argc, argv);
+	if (strcmp(cmd, "sessions") == 0)
+		return with_app(ag_cmd_sessions, argc, argv);
+	if (strcmp(cmd, "migrate") == 0)
+		return with_app(ag_cmd_migrate, argc, argv);
 	fprintf(stderr, "authgate: unknown command '%s'\n", cmd);
 	return usage(stderr);
 }

@@ -15,7 +15,7 @@
 #include "ag_limits.h"
 #include "log.h"
 
-typedef const char *(*getter)(const char *name, void *ctx);
+typedef ag_req_getter getter;
 
 static const char *
 get_fcgi(const char *name, void *ctx)
@@ -27,66 +27,6 @@ static const char *
 get_env(const char *name, void *ctx)
 {
 	return getenv(name);
-}
-
-/* A header value, or NULL when absent or longer than allowed. */
-static const char *
-header(getter get, void *ctx, const char *name, size_t max)
-{
-	const char *v = get(name, ctx);
-
-	if (v == NULL || strlen(v) > max)
-		return NULL;
-	return v;
-}
-
-/* Fill the request's strings; path points into pathbuf. */
-static void
-fill(struct ag_req *r, getter get, void *ctx, char *pathbuf, size_t len)
-{
-	const char *uri, *role, *cl;
-	size_t n;
-
-	memset(r, 0, sizeof(*r));
-	role = get("FCGI_ROLE", ctx);
-	r->role = role != NULL && strcmp(role, "AUTHORIZER") == 0 ?
-	    AG_ROLE_AUTHORIZER : AG_ROLE_RESPONDER;
-	r->method = get("REQUEST_METHOD", ctx);
-	/* An over-long query is refused by ag_params_parse (params_err). */
-	if ((r->query = get("QUERY_STRING", ctx)) == NULL)
-		r->query = "";
-	uri = get("REQUEST_URI", ctx);
-	r->request_uri = uri;
-	pathbuf[0] = '\0';
-	if (uri != NULL) {
-		n = strcspn(uri, "?#");
-		if (n < len) {
-			memcpy(pathbuf, uri, n);
-			pathbuf[n] = '\0';
-		}
-	} else
-		snprintf(pathbuf, len, "%s%s",
-		    get("SCRIPT_NAME", ctx) ? get("SCRIPT_NAME", ctx) : "",
-		    get("PATH_INFO", ctx) ? get("PATH_INFO", ctx) : "");
-	r->path = pathbuf;
-	r->cookie = header(get, ctx, "HTTP_COOKIE", AG_MAX_COOKIE_HEADER);
-	r->accept = header(get, ctx, "HTTP_ACCEPT", AG_MAX_HEADER_VALUE);
-	r->sec_fetch_mode = header(get, ctx, "HTTP_SEC_FETCH_MODE",
-	    AG_MAX_HEADER_VALUE);
-	r->x_requested_with = header(get, ctx, "HTTP_X_REQUESTED_WITH",
-	    AG_MAX_HEADER_VALUE);
-	r->sec_purpose = header(get, ctx, "HTTP_SEC_PURPOSE",
-	    AG_MAX_HEADER_VALUE);
-	if (r->sec_purpose == NULL)
-		r->sec_purpose = header(get, ctx, "HTTP_PURPOSE",
-		    AG_MAX_HEADER_VALUE);
-	r->content_type = header(get, ctx, "CONTENT_TYPE",
-	    AG_MAX_HEADER_VALUE);
-	r->authorization = header(get, ctx, "HTTP_AUTHORIZATION",
-	    AG_MAX_HEADER_VALUE);
-	cl = get("CONTENT_LENGTH", ctx);
-	if (cl != NULL && strtoull(cl, NULL, 10) > AG_MAX_REQUEST_BODY)
-		r->body_too_large = 1;
 }
 
 /* Content length to read, bounded. */
@@ -130,7 +70,7 @@ serve_cgi(struct ag_app *app)
 	ag_resp_init(&w);
 	ag_buf_init(&body, AG_MAX_REQUEST_BODY);
 	ag_buf_init(&out, 2 * 1024 * 1024);
-	fill(&r, get_env, NULL, path, sizeof(path));
+	ag_req_fill(&r, get_env, NULL, path, sizeof(path));
 	want = body_length(get_env, NULL);
 	while (body.len < want) {
 		size_t n = want - body.len < sizeof(chunk) ?
@@ -175,7 +115,7 @@ serve_fcgi(struct ag_app *app)
 		ag_resp_init(&w);
 		ag_buf_reset(&body);
 		ag_buf_reset(&out);
-		fill(&r, get_fcgi, fr.envp, path, sizeof(path));
+		ag_req_fill(&r, get_fcgi, fr.envp, path, sizeof(path));
 		want = body_length(get_fcgi, fr.envp);
 		while (body.len < want) {
 			size_t m = want - body.len < sizeof(chunk) ?

@@ -298,7 +298,8 @@ ag_h_callback(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	    ag_now(), &sess)) != AG_OK)
 		goto out;
 	if ((r = ag_session_write(app, &req->cookies, &sess, w)) != AG_OK) {
-		r = fail(app, state, w, "session_error", MSG_TOO_LARGE);
+		r = fail(app, state, w, "session_error",
+		    r == AG_ERR_LIMIT ? MSG_TOO_LARGE : MSG_STORE_DOWN);
 		goto out;
 	}
 	(void)ag_txn_delete(app, state, w);

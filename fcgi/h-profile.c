@@ -21,14 +21,16 @@ ag_h_profile(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	int64_t now = ag_now(), new_exp;
 	int r = AG_OK, rolled = 0;
 
-	if (ag_session_read(app, &req->cookies, &s) != AG_OK) {
+	if ((r = ag_session_read(app, &req->cookies, &s)) != AG_OK) {
 		(void)ag_resp_header(w, "Cache-Control", "no-store");
+		if (r == AG_ERR_BUSY || r == AG_ERR_DB)
+			return ag_resp_text(w, 503, MSG_STORE_DOWN);
 		w->status = app->conf.profile_204 ? 204 : 401;
 		return AG_OK;
 	}
 	new_exp = now + ag_session_max_age(&app->conf, s.created_at, now);
 	if (ag_session_should_roll(&app->conf, s.exp, new_exp))
-		rolled = ag_session_write(app, &req->cookies, &s, w) == AG_OK;
+		rolled = ag_session_roll(app, &req->cookies, &s, w) == AG_OK;
 	if (!rolled)
 		r = ag_resp_nocache(w);
 	if (r == AG_OK) {

@@ -12,6 +12,9 @@
 #include "app.h"
 #include "req.h"
 
+/* The answer when the session database cannot be used right now. */
+#define MSG_STORE_DOWN	"The session store is unavailable; try again shortly."
+
 typedef int (*ag_handler)(struct ag_app *, struct ag_req *, struct ag_resp *);
 
 int	 ag_h_login(struct ag_app *, struct ag_req *, struct ag_resp *);

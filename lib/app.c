@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "app.h"
+#include "db.h"
 #include "err.h"
 #include "log.h"
 #include "oidc.h"
@@ -22,6 +23,10 @@ ag_app_open(struct ag_app *app, const char *path, struct ag_buf *problems)
 		ag_buf_puts(problems, "secret: cannot derive the cookie key\n");
 		return r;
 	}
+	if ((r = ag_db_key(app->conf.secret, app->db_key)) != AG_OK) {
+		ag_buf_puts(problems, "secret: cannot derive the database key\n");
+		return r;
+	}
 	if ((r = ag_oidc_new(&app->conf, &app->oidc)) != AG_OK) {
 		ag_buf_puts(problems, "oidc: cannot initialise\n");
 		return r;
@@ -32,10 +37,38 @@ ag_app_open(struct ag_app *app, const char *path, struct ag_buf *problems)
 void
 ag_app_close(struct ag_app *app)
 {
+	ag_app_db_close(app);
 	ag_oidc_free(app->oidc);
 	app->oidc = NULL;
 	ag_conf_free(&app->conf);
 	OPENSSL_cleanse(app->key, sizeof(app->key));
+	OPENSSL_cleanse(app->db_key, sizeof(app->db_key));
+}
+
+int
+ag_app_db(struct ag_app *app, struct ag_db **out)
+{
+	int r;
+
+	*out = NULL;
+	if (app->db == NULL) {
+		r = ag_db_open(app->conf.session_db, AG_DB_READWRITE,
+		    app->db_key, &app->db);
+		if (r != AG_OK) {
+			ag_err("sessions: cannot open %s: %s",
+			    app->conf.session_db, ag_strerror(r));
+			return r;
+		}
+	}
+	*out = app->db;
+	return AG_OK;
+}
+
+void
+ag_app_db_close(struct ag_app *app)
+{
+	ag_db_close(app->db);
+	app->db = NULL;
 }
 
 void

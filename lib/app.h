@@ -11,11 +11,14 @@
 #include "crypto.h"
 
 struct ag_oidc;
+struct ag_db;
 
 struct ag_app {
 	struct ag_conf	 conf;
 	unsigned char	 key[AG_KEY_LEN];	/* cookie key, wiped on close */
+	unsigned char	 db_key[AG_KEY_LEN];	/* session data at rest */
 	struct ag_oidc	*oidc;
+	struct ag_db	*db;			/* sqlite store, opened lazily */
 };
 
 /*
@@ -25,6 +28,14 @@ struct ag_app {
  */
 int	 ag_app_open(struct ag_app *, const char *path, struct ag_buf *problems);
 void	 ag_app_close(struct ag_app *);
+/*
+ * The session database (session.store = sqlite), opened on first use
+ * and kept for the life of the process.  AG_ERR_DB / AG_ERR_BUSY when it
+ * cannot be opened (logged).
+ */
+int	 ag_app_db(struct ag_app *, struct ag_db **out);
+/* Close the database now (the wrapper, before it executes a program). */
+void	 ag_app_db_close(struct ag_app *);
 /* Cookie attributes for session and transaction cookies. */
 void	 ag_app_cookie_attr(const struct ag_app *, struct ag_cookie_attr *);
 

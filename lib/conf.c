@@ -184,6 +184,7 @@ static const struct key keys[] = {
 
 	/* Wrapper and authorizer. */
 	LIST("wrap.roots", wrap_roots, NULL, NULL),
+	LIST("wrap.pass_env", wrap_pass_env, NULL, NULL),
 	STR("wrap.remote_user_claim", remote_user_claim, NULL, "sub"),
 	BOOL("wrap.pass_access_token", pass_access_token, NULL, "off"),
 	ENUM("wrap.unauthenticated", unauthenticated, NULL, "redirect",

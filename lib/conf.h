@@ -115,6 +115,7 @@ struct ag_conf {
 
 	/* Wrapper and authorizer. */
 	struct ag_strlist wrap_roots;	/* wrap.roots */
+	struct ag_strlist wrap_pass_env; /* wrap.pass_env: extra variables */
 	char	*remote_user_claim;	/* wrap.remote_user_claim, sub */
 	int	 pass_access_token;	/* wrap.pass_access_token (off) */
 	int	 unauthenticated;	/* wrap.unauthenticated: redirect|401 */

@@ -37,6 +37,18 @@ struct ag_req {
 	int		 params_err;	/* AG_OK or why params is empty */
 };
 
+/* Looks up one CGI/FastCGI parameter ("HTTP_COOKIE"); NULL if absent. */
+typedef const char *(*ag_req_getter)(const char *name, void *ctx);
+
+/*
+ * Fill the request's strings from CGI-style parameters: method, path
+ * (of REQUEST_URI, copied into pathbuf of len bytes; else SCRIPT_NAME +
+ * PATH_INFO), query, the headers we use (each dropped when longer than
+ * its limit), the FastCGI role, body_too_large.  Strings are borrowed
+ * from get's storage.
+ */
+void	 ag_req_fill(struct ag_req *, ag_req_getter get, void *ctx,
+	    char *pathbuf, size_t len);
 /*
  * Parse the cookies and the query string of a request whose strings
  * are set.  Never fails on bad input (see params_err, cookies.dropped).

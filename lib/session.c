@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "err.h"
 #include "ag_limits.h"
 #include "log.h"
@@ -96,14 +97,46 @@ cookie_value(const struct ag_conf *c, const struct ag_cookies *jar,
 	return AG_OK;
 }
 
+/*
+ * sqlite store: the cookie is the sealed {"id"}; the row holds the data.
+ * *data is the row's SessionData, *exp the cookie's exp.
+ */
+static int
+read_row(struct ag_app *app, ag_json *cookie, int64_t now,
+    struct ag_session *out, ag_json **data)
+{
+	struct ag_db_row row;
+	struct ag_db *db;
+	const char *id = ag_json_get_str(cookie, "id");
+	int r;
+
+	*data = NULL;
+	if (id == NULL || !ag_db_id_ok(id)) {
+		ag_debug("session: cookie without a valid session id");
+		return AG_ERR_NOTFOUND;
+	}
+	if ((r = ag_app_db(app, &db)) != AG_OK)
+		return r;
+	memset(&row, 0, sizeof(row));
+	if ((r = ag_db_session_get(db, id, now, &row)) != AG_OK) {
+		ag_db_row_clear(&row);
+		return r;
+	}
+	*data = row.data;
+	row.data = NULL;
+	memcpy(out->id, id, AG_DB_ID_LEN + 1);
+	ag_db_row_clear(&row);
+	return AG_OK;
+}
+
 int
-ag_session_read(const struct ag_app *app, const struct ag_cookies *jar,
+ag_session_read(struct ag_app *app, const struct ag_cookies *jar,
     struct ag_session *out)
 {
 	const struct ag_conf *c = &app->conf;
 	struct ag_buf sealed;
-	ag_json *data = NULL, *internal;
-	int64_t now = ag_now(), exp, created;
+	ag_json *data = NULL, *cookie = NULL, *internal;
+	int64_t now = ag_now(), exp, created, ceiling;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -111,13 +144,22 @@ ag_session_read(const struct ag_app *app, const struct ag_cookies *jar,
 	if ((r = cookie_value(c, jar, &sealed)) != AG_OK)
 		goto out;
 	if ((r = ag_unseal(app->key, ag_buf_str(&sealed), sealed.len, now,
-	    &data)) != AG_OK) {
+	    &cookie)) != AG_OK) {
 		ag_debug("session: cookie refused: %s", ag_strerror(r));
 		goto out;
 	}
-	r = AG_ERR_NOTFOUND;
-	if (ag_json_get_int(data, "exp", &exp) != AG_OK)
+	if (ag_json_get_int(cookie, "exp", &exp) != AG_OK) {
+		r = AG_ERR_NOTFOUND;
 		goto out;
+	}
+	if (c->store == AG_STORE_SQLITE) {
+		if ((r = read_row(app, cookie, now, out, &data)) != AG_OK)
+			goto out;
+	} else {
+		data = cookie;
+		cookie = NULL;
+	}
+	r = AG_ERR_NOTFOUND;
 	internal = ag_json_get(data, "internal");
 	if (ag_json_type(ag_json_get(data, "user")) != AG_JSON_OBJECT ||
 	    ag_json_get_str(ag_json_get(data, "user"), "sub") == NULL) {
@@ -135,13 +177,11 @@ ag_session_read(const struct ag_app *app, const struct ag_cookies *jar,
 		goto out;
 	}
 	/* IPSIE upstream ceiling (reference section 2.12). */
-	if (ag_json_get_int(internal, "sessionExpiresAt", &exp) == AG_OK &&
-	    now >= exp - 30) {
+	if (ag_json_get_int(internal, "sessionExpiresAt", &ceiling) ==
+	    AG_OK && now >= ceiling - 30) {
 		ag_debug("session: past the provider's session_expiry");
 		goto out;
 	}
-	if (ag_json_get_int(data, "exp", &exp) != AG_OK)
-		goto out;
 	ag_json_del(data, "exp");
 	out->data = data;
 	out->exp = exp;
@@ -149,9 +189,14 @@ ag_session_read(const struct ag_app *app, const struct ag_cookies *jar,
 	data = NULL;
 	r = AG_OK;
 out:
-	if (r != AG_OK && r != AG_ERR_NOMEM)
+	/* Database trouble is not "no session": the caller answers 503. */
+	if (r != AG_OK && r != AG_ERR_NOMEM && r != AG_ERR_BUSY &&
+	    r != AG_ERR_DB)
 		r = AG_ERR_NOTFOUND;
+	if (r != AG_OK)
+		out->id[0] = '\0';
 	ag_json_free(data);
+	ag_json_free(cookie);
 	ag_buf_free(&sealed);
 	return r;
 }
@@ -193,13 +238,43 @@ put_cookie(struct ag_resp *w, const char *name, const char *value,
 	return r;
 }
 
+/*
+ * The row id named by the request's session cookie (sqlite store), or
+ * AG_ERR_NOTFOUND.
+ */
+static int
+request_id(struct ag_app *app, const struct ag_cookies *jar,
+    char id[AG_DB_ID_LEN + 1])
+{
+	const char *v = ag_cookies_get(jar, app->conf.cookie_name);
+	const char *s;
+	ag_json *c = NULL;
+	int r = AG_ERR_NOTFOUND;
+
+	if (v != NULL && *v != '\0' &&
+	    ag_unseal(app->key, v, strlen(v), ag_now(), &c) == AG_OK &&
+	    (s = ag_json_get_str(c, "id")) != NULL && ag_db_id_ok(s)) {
+		memcpy(id, s, AG_DB_ID_LEN + 1);
+		r = AG_OK;
+	}
+	ag_json_free(c);
+	return r;
+}
+
 int
-ag_session_clear(const struct ag_app *app, const struct ag_cookies *jar,
+ag_session_clear(struct ag_app *app, const struct ag_cookies *jar,
     struct ag_resp *w)
 {
 	struct ag_cookie_attr a;
+	struct ag_db *db;
+	char id[AG_DB_ID_LEN + 1];
 	int r;
 
+	if (app->conf.store == AG_STORE_SQLITE &&
+	    request_id(app, jar, id) == AG_OK && ag_app_db(app, &db) == AG_OK &&
+	    (r = ag_db_session_delete(db, id)) != AG_OK && r != AG_ERR_NOTFOUND)
+		ag_err("session: cannot delete the session row: %s",
+		    ag_strerror(r));
 	ag_app_cookie_attr(app, &a);
 	if ((r = put_cookie(w, app->conf.cookie_name, "", &a, 0,
 	    ag_now())) != AG_OK)
@@ -209,25 +284,25 @@ ag_session_clear(const struct ag_app *app, const struct ag_cookies *jar,
 	return ag_resp_nocache(w);
 }
 
-int
-ag_session_write(const struct ag_app *app, const struct ag_cookies *jar,
-    struct ag_session *s, struct ag_resp *w)
+/*
+ * Seal payload into the session cookie (chunked when large), deleting
+ * stale chunks or the plain cookie of the request.
+ */
+static int
+write_cookie(struct ag_app *app, const struct ag_cookies *jar,
+    ag_json *payload, int64_t max_age, int64_t now, struct ag_resp *w)
 {
 	const struct ag_conf *c = &app->conf;
 	struct ag_cookie_attr a;
 	struct ag_buf sealed, chunk;
 	char name[256];
-	int64_t now = ag_now(), max_age;
 	size_t nchunks, i, off;
 	int r;
 
-	max_age = ag_session_max_age(c, s->created_at, now);
-	if (max_age <= 0)
-		return ag_session_clear(app, jar, w);
 	ag_app_cookie_attr(app, &a);
 	ag_buf_init(&sealed, AG_MAX_SESSION_JSON * 2);
 	ag_buf_init(&chunk, AG_COOKIE_CHUNK_SIZE);
-	if ((r = ag_seal(app->key, s->data, now + max_age, &sealed)) != AG_OK) {
+	if ((r = ag_seal(app->key, payload, now + max_age, &sealed)) != AG_OK) {
 		ag_err("session: cannot seal the session: %s", ag_strerror(r));
 		goto out;
 	}
@@ -267,11 +342,104 @@ ag_session_write(const struct ag_app *app, const struct ag_cookies *jar,
 	}
 	if (r == AG_OK)
 		r = ag_resp_nocache(w);
-	if (r == AG_OK)
-		s->exp = now + max_age;
 out:
 	ag_buf_free(&sealed);
 	ag_buf_free(&chunk);
+	return r;
+}
+
+/* The cookie payload of the sqlite store: {"id": ...}. */
+static int
+write_id_cookie(struct ag_app *app, const struct ag_cookies *jar,
+    const struct ag_session *s, int64_t max_age, int64_t now,
+    struct ag_resp *w)
+{
+	ag_json *c;
+	int r;
+
+	if ((c = ag_json_object()) == NULL)
+		return AG_ERR_NOMEM;
+	if ((r = ag_json_set_str(c, "id", s->id)) == AG_OK)
+		r = write_cookie(app, jar, c, max_age, now, w);
+	ag_json_free(c);
+	return r;
+}
+
+/*
+ * Store the session's row: a new one (with a new id, the request's old
+ * row deleted) for a fresh login, else an update that never resurrects.
+ */
+static int
+store_row(struct ag_app *app, const struct ag_cookies *jar,
+    struct ag_session *s, int64_t now, int64_t expires)
+{
+	struct ag_db *db;
+	char old[AG_DB_ID_LEN + 1];
+	int r;
+
+	if ((r = ag_app_db(app, &db)) != AG_OK)
+		return r;
+	if (!s->is_new && s->id[0] != '\0') {
+		r = ag_db_session_update(db, s->id, s->data, now, expires);
+		if (r == AG_ERR_NOTFOUND)
+			ag_info("session: %.8s... was deleted meanwhile; "
+			    "not written back", s->id);
+		return r;
+	}
+	/* Session fixation: a login never keeps the id it came with. */
+	if (request_id(app, jar, old) == AG_OK &&
+	    (r = ag_db_session_delete(db, old)) != AG_OK &&
+	    r != AG_ERR_NOTFOUND)
+		return r;
+	if ((r = ag_db_new_id(s->id)) != AG_OK ||
+	    (r = ag_db_session_insert(db, s->id, s->data, now,
+	    expires)) != AG_OK) {
+		s->id[0] = '\0';
+		return r;
+	}
+	s->is_new = 0;
+	return AG_OK;
+}
+
+int
+ag_session_write(struct ag_app *app, const struct ag_cookies *jar,
+    struct ag_session *s, struct ag_resp *w)
+{
+	int64_t now = ag_now(), max_age;
+	int r;
+
+	max_age = ag_session_max_age(&app->conf, s->created_at, now);
+	if (max_age <= 0)
+		return ag_session_clear(app, jar, w);
+	if (app->conf.store == AG_STORE_SQLITE) {
+		if ((r = store_row(app, jar, s, now, now + max_age)) != AG_OK)
+			return r;
+		r = write_id_cookie(app, jar, s, max_age, now, w);
+	} else
+		r = write_cookie(app, jar, s->data, max_age, now, w);
+	if (r == AG_OK)
+		s->exp = now + max_age;
+	return r;
+}
+
+int
+ag_session_roll(struct ag_app *app, const struct ag_cookies *jar,
+    struct ag_session *s, struct ag_resp *w)
+{
+	struct ag_db *db;
+	int64_t now = ag_now(), max_age;
+	int r;
+
+	if (app->conf.store != AG_STORE_SQLITE || s->id[0] == '\0')
+		return ag_session_write(app, jar, s, w);
+	max_age = ag_session_max_age(&app->conf, s->created_at, now);
+	if (max_age <= 0)
+		return ag_session_clear(app, jar, w);
+	if ((r = ag_app_db(app, &db)) != AG_OK ||
+	    (r = ag_db_session_touch(db, s->id, now, now + max_age)) != AG_OK)
+		return r;
+	if ((r = write_id_cookie(app, jar, s, max_age, now, w)) == AG_OK)
+		s->exp = now + max_age;
 	return r;
 }
 
@@ -358,6 +526,7 @@ ag_session_from_login(const struct ag_conf *c, const struct ag_tokens *t,
 		goto out;
 	out->data = data;
 	out->created_at = now;
+	out->is_new = 1;
 	data = NULL;
 out:
 	ag_json_free(data);

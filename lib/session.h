@@ -7,6 +7,10 @@
  * createdAt}, connectionTokenSets?, ...custom }.  Expiry is computed
  * only by ag_session_max_age(), which the responder, the wrapper and the
  * authorizer all call.
+ *
+ * With session.store = sqlite the cookie holds only the sealed
+ * {"id": <32 hex>} (never chunked) and the SessionData lives in the
+ * database row (lib/db.h); the functions below hide the difference.
  */
 #ifndef AG_SESSION_H
 #define AG_SESSION_H
@@ -24,6 +28,8 @@ struct ag_session {
 	ag_json	*data;		/* SessionData, owned; no "exp" member */
 	int64_t	 exp;		/* exp of the cookie it came from, or 0 */
 	int64_t	 created_at;	/* internal.createdAt */
+	char	 id[33];	/* sqlite store: the row id, "" until stored */
+	int	 is_new;	/* a fresh login: a new id, the old row deleted */
 };
 
 /*
@@ -52,7 +58,7 @@ int	 ag_session_should_roll(const struct ag_conf *, int64_t cur_exp,
  * AG_ERR_NOTFOUND (absent, undecryptable, expired, malformed: all the
  * same to the caller; the reason is logged at debug level).
  */
-int	 ag_session_read(const struct ag_app *, const struct ag_cookies *,
+int	 ag_session_read(struct ag_app *, const struct ag_cookies *,
 	    struct ag_session *out);
 /*
  * Write the session: seal with exp = now + max_age, one cookie or
@@ -60,11 +66,26 @@ int	 ag_session_read(const struct ag_app *, const struct ag_cookies *,
  * cookie present in the request, add the no-cache headers.  A session
  * whose max_age is 0 is cleared instead.  AG_ERR_LIMIT (logged) when it
  * would need more than AG_MAX_SESSION_CHUNKS cookies.
+ * sqlite store: is_new rotates the id (the request's old row is
+ * deleted: session fixation); otherwise the row is updated only if it
+ * still exists -- AG_ERR_NOTFOUND, and no cookie, when a logout or a
+ * revocation deleted it meanwhile.  AG_ERR_BUSY / AG_ERR_DB on database
+ * trouble.
  */
-int	 ag_session_write(const struct ag_app *, const struct ag_cookies *,
+int	 ag_session_write(struct ag_app *, const struct ag_cookies *,
 	    struct ag_session *, struct ag_resp *);
-/* Delete the session cookie and every chunk of it in the request. */
-int	 ag_session_clear(const struct ag_app *, const struct ag_cookies *,
+/*
+ * Roll: extend a read session's expiry (a rolling touch).  Cookie
+ * store: the same as ag_session_write.  sqlite store: only the row's
+ * last_seen and expiry change, and the id cookie is re-sealed.
+ */
+int	 ag_session_roll(struct ag_app *, const struct ag_cookies *,
+	    struct ag_session *, struct ag_resp *);
+/*
+ * Delete the session cookie and every chunk of it in the request; with
+ * the sqlite store also the row the cookie names.
+ */
+int	 ag_session_clear(struct ag_app *, const struct ag_cookies *,
 	    struct ag_resp *);
 void	 ag_session_free(struct ag_session *);
 

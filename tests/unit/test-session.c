@@ -245,7 +245,7 @@ make_session(struct ag_session *s, const char *sub, size_t big,
 
 /* Write s into a fresh response and apply it to br.  Returns r. */
 static int
-write_into(const struct ag_app *app, struct browser *br,
+write_into(struct ag_app *app, struct browser *br,
     struct ag_session *s, struct ag_resp *w)
 {
 	struct ag_cookies jar;
@@ -260,7 +260,7 @@ write_into(const struct ag_app *app, struct browser *br,
 }
 
 static int
-read_from(const struct ag_app *app, const struct browser *br,
+read_from(struct ag_app *app, const struct browser *br,
     struct ag_session *s)
 {
 	struct ag_cookies jar;
@@ -274,7 +274,7 @@ read_from(const struct ag_app *app, const struct browser *br,
 
 /* Read a Cookie header literally. */
 static int
-read_header(const struct ag_app *app, const char *hdr, struct ag_session *s)
+read_header(struct ag_app *app, const char *hdr, struct ag_session *s)
 {
 	struct ag_cookies jar;
 	int r;

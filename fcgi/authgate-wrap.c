@@ -1,0 +1,360 @@
+/*
+ * authgate-wrap -- run a legacy CGI program only for a logged-in user,
+ * with the user's claims in its environment.
+ *
+ *	authgate-wrap /path/to/prog.cgi		(lighttpd cgi.assign)
+ *	authgate-wrap				(Apache Action: PATH_TRANSLATED)
+ *
+ * The script, top to bottom:
+ *  1. Note the descriptors we were given, so that every one we open is
+ *     closed again before the program runs.
+ *  2. Load the configuration (AUTHGATE_CONFIG or the default path).
+ *  3. Find the target and refuse anything that is not a regular,
+ *     executable file under one of wrap.roots.
+ *  4. Read the session (cookie or SQLite).  None: answer ourselves -- a
+ *     redirect to the login for navigations, 401 JSON otherwise -- and
+ *     never run the program.
+ *  5. Build the program's environment from scratch (lib/cgienv.c).
+ *  6. Roll the session when its expiry moved enough: our Set-Cookie
+ *     lines go out first, the program's own header lines follow them.
+ *  7. Close what we opened, drop the authgate group for good (and check
+ *     that it cannot be regained), execve the program.  Its standard
+ *     input, the request body, has not been touched.
+ */
+#define _GNU_SOURCE		/* setresgid */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ag_limits.h"
+#include "app.h"
+#include "cgienv.h"
+#include "err.h"
+#include "log.h"
+#include "rand.h"
+#include "req.h"
+#include "session.h"
+#include "url.h"
+
+extern char **environ;
+
+#define MAX_KEPT_FDS	64
+
+/* The descriptors open when we started: never closed by us. */
+static int	kept_fds[MAX_KEPT_FDS];
+static size_t	n_kept_fds;
+
+static void
+note_fds(void)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && n_kept_fds < MAX_KEPT_FDS) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+
+		if (*de->d_name != '\0' && *end == '\0' && fd != dirfd(d))
+			kept_fds[n_kept_fds++] = (int)fd;
+	}
+	closedir(d);
+}
+
+/* Close every descriptor that was not open when we started. */
+static void
+close_our_fds(void)
+{
+	int fds[256];
+	struct dirent *de;
+	size_t i, n = 0;
+	DIR *d;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && n < sizeof(fds) / sizeof(*fds)) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+
+		if (*de->d_name != '\0' && *end == '\0' && fd != dirfd(d))
+			fds[n++] = (int)fd;
+	}
+	closedir(d);
+	for (i = 0; i < n; i++) {
+		size_t k;
+		int kept = 0;
+
+		for (k = 0; k < n_kept_fds; k++)
+			kept |= kept_fds[k] == fds[i];
+		if (!kept)
+			close(fds[i]);
+	}
+}
+
+/* Write a whole response to standard output (CGI). */
+static void
+emit(const struct ag_resp *w)
+{
+	struct ag_buf out;
+
+	ag_buf_init(&out, 2 * 1024 * 1024);
+	if (ag_resp_serialise(w, &out) == AG_OK)
+		fwrite(out.data, 1, out.len, stdout);
+	fflush(stdout);
+	ag_buf_free(&out);
+}
+
+/* A 500 page for problems of the installation, never of the user. */
+static int
+fail500(const char *why)
+{
+	struct ag_resp w;
+
+	ag_err("wrap: %s", why);
+	ag_resp_init(&w);
+	(void)ag_resp_header(&w, "Cache-Control", "no-store");
+	ag_resp_text(&w, 500, "authgate-wrap: the protected program cannot "
+	    "be run; the server's error log says why.");
+	emit(&w);
+	ag_resp_free(&w);
+	return 0;
+}
+
+/* 1 when path lies inside dir (both absolute, resolved). */
+static int
+under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/*
+ * The program to run: argv[1] (lighttpd), else PATH_TRANSLATED (Apache
+ * Action), resolved, under a root, a regular executable file.
+ */
+static int
+find_target(const struct ag_conf *c, int argc, char *argv[],
+    char real[PATH_MAX], char *why, size_t whylen)
+{
+	const char *t = argc > 1 ? argv[1] : getenv("PATH_TRANSLATED");
+	char root[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	if (t == NULL || *t == '\0') {
+		snprintf(why, whylen, "no target program (neither an argument "
+		    "nor PATH_TRANSLATED)");
+		return AG_ERR_NOTFOUND;
+	}
+	if (c->wrap_roots.n == 0) {
+		snprintf(why, whylen, "wrap.roots is not configured; refusing "
+		    "to run %s", t);
+		return AG_ERR_CONFIG;
+	}
+	if (realpath(t, real) == NULL) {
+		snprintf(why, whylen, "target %s: %s", t, strerror(errno));
+		return AG_ERR_NOTFOUND;
+	}
+	for (i = 0; i < c->wrap_roots.n; i++)
+		if (realpath(c->wrap_roots.v[i], root) != NULL &&
+		    under(real, root))
+			break;
+	if (i == c->wrap_roots.n) {
+		snprintf(why, whylen, "target %s is not under wrap.roots", real);
+		return AG_ERR_DENIED;
+	}
+	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0) {
+		snprintf(why, whylen, "target %s is not a regular executable "
+		    "file", real);
+		return AG_ERR_DENIED;
+	}
+	return AG_OK;
+}
+
+/*
+ * No session: a navigation is sent to the login with this URL as
+ * returnTo; anything else (or AUTHGATE_MODE=api, or wrap.unauthenticated
+ * = 401) gets the SDK's 401 JSON.  The program never runs.
+ */
+static void
+unauthenticated(const struct ag_app *app, const struct ag_req *req)
+{
+	const char *mode = getenv("AUTHGATE_MODE");
+	struct ag_resp w;
+	struct ag_buf loc;
+
+	ag_resp_init(&w);
+	ag_buf_init(&loc, 16 * 1024);
+	(void)ag_resp_header(&w, "Cache-Control", "no-store");
+	if (app->conf.unauthenticated == AG_UNAUTH_401 ||
+	    (mode != NULL && strcmp(mode, "api") == 0) ||
+	    !ag_req_is_navigation(req) ||
+	    ag_buf_printf(&loc, "%s%s/login?returnTo=", app->conf.app_origin,
+	    app->conf.route_prefix) != AG_OK ||
+	    ag_url_encode(&loc, req->request_uri != NULL ?
+	    req->request_uri : "/") != AG_OK ||
+	    ag_resp_redirect(&w, 307, ag_buf_str(&loc)) != AG_OK)
+		ag_resp_json(&w, 401, "{\"error\":\"not_authenticated\","
+		    "\"description\":\"The user does not have an active "
+		    "session or is not authenticated\"}");
+	emit(&w);
+	ag_resp_free(&w);
+	ag_buf_free(&loc);
+}
+
+/*
+ * Give up the authgate group for good: real, effective and saved group
+ * become the real group we were started with.  Then prove it: regaining
+ * the old effective group must fail.
+ */
+static int
+drop_group(char *why, size_t whylen)
+{
+	gid_t rgid = getgid(), egid = getegid();
+
+	if (rgid == egid)
+		return AG_OK;	/* not installed setgid: nothing to drop */
+	if (setresgid(rgid, rgid, rgid) != 0) {
+		snprintf(why, whylen, "cannot drop group %ld: %s", (long)egid,
+		    strerror(errno));
+		return AG_ERR_IO;
+	}
+	if (setegid(egid) == 0 || getegid() != rgid) {
+		snprintf(why, whylen, "group %ld could be regained after the "
+		    "drop; refusing to run the program", (long)egid);
+		return AG_ERR_DENIED;
+	}
+	return AG_OK;
+}
+
+/* Print the Set-Cookie lines of w: the start of the program's header block. */
+static void
+emit_cookies(const struct ag_resp *w)
+{
+	const char *p = ag_buf_str(&w->head), *nl;
+
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		if (strncmp(p, "Set-Cookie: ", 12) == 0)
+			fwrite(p, 1, (size_t)(nl - p + 1), stdout);
+	}
+	fflush(stdout);
+}
+
+static const char *
+get_env(const char *name, void *ctx)
+{
+	return getenv(name);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ag_app app;
+	struct ag_buf problems;
+	struct ag_req req;
+	struct ag_resp w;
+	struct ag_session s;
+	struct ag_env env;
+	struct ag_env_session es;
+	char real[PATH_MAX], why[PATH_MAX + 512], path[AG_MAX_QUERY];
+	char *args[2];
+	int64_t now, new_exp;
+	int r;
+
+	note_fds();
+	ag_log_open("authgate-wrap", AG_LOG_INFO, 0);
+	memset(&s, 0, sizeof(s));
+	ag_env_init(&env);
+	ag_resp_init(&w);
+
+	/* 2. Configuration. */
+	ag_buf_init(&problems, 64 * 1024);
+	if (ag_app_open(&app, NULL, &problems) != AG_OK) {
+		ag_err("wrap: configuration problems:\n%s",
+		    ag_buf_str(&problems));
+		ag_buf_free(&problems);
+		return fail500("the configuration is invalid");
+	}
+	ag_buf_free(&problems);
+	ag_log_open("authgate-wrap", app.conf.log_level, app.conf.log_syslog);
+
+	/* 3. The target. */
+	if (find_target(&app.conf, argc, argv, real, why, sizeof(why)) != AG_OK)
+		return fail500(why);
+
+	/* 4. The session. */
+	ag_req_fill(&req, get_env, NULL, path, sizeof(path));
+	ag_req_prepare(&req);
+	if ((r = ag_session_read(&app, &req.cookies, &s)) != AG_OK) {
+		if (r == AG_ERR_BUSY || r == AG_ERR_DB) {
+			ag_resp_text(&w, 503, "The session store is "
+			    "unavailable; try again shortly.");
+			emit(&w);
+		} else
+			unauthenticated(&app, &req);
+		goto done;
+	}
+
+	/* 5. The environment. */
+	memset(&es, 0, sizeof(es));
+	es.user = ag_session_user(&s);
+	es.remote_user_claim = app.conf.remote_user_claim;
+	now = ag_now();
+	new_exp = now + ag_session_max_age(&app.conf, s.created_at, now);
+	es.session_expires = s.exp;
+	if (ag_env_from_parent(&env, environ, &app.conf.wrap_pass_env) != AG_OK)
+		return fail500("out of memory building the environment");
+
+	/* 6. Rolling: our Set-Cookie lines open the header block. */
+	if (ag_session_should_roll(&app.conf, s.exp, new_exp) &&
+	    ag_session_roll(&app, &req.cookies, &s, &w) == AG_OK) {
+		es.session_expires = s.exp;
+		emit_cookies(&w);
+	}
+	if (ag_env_add_session(&env, &es) != AG_OK)
+		return fail500("out of memory building the environment");
+	if (ag_env_get(&env, "REMOTE_USER") == NULL)
+		return fail500("the session has no usable user name (neither "
+		    "wrap.remote_user_claim nor sub)");
+	ag_info("wrap: %s for sub %.128s", real,
+	    ag_json_get_str(es.user, "sub"));
+
+	/* 7. Close, drop, run. */
+	ag_session_free(&s);
+	ag_req_free(&req);
+	ag_resp_free(&w);
+	ag_app_close(&app);
+	close_our_fds();
+	if (drop_group(why, sizeof(why)) != AG_OK) {
+		ag_env_free(&env);
+		return fail500(why);
+	}
+	args[0] = real;
+	args[1] = NULL;
+	execve(real, args, env.v);
+	snprintf(why, sizeof(why), "cannot execute %s: %s", real,
+	    strerror(errno));
+	ag_env_free(&env);
+	return fail500(why);
+done:
+	ag_session_free(&s);
+	ag_req_free(&req);
+	ag_resp_free(&w);
+	ag_env_free(&env);
+	ag_app_close(&app);
+	return 0;
+}
