@@ -140,14 +140,19 @@ under(const char *path, const char *dir)
 }
 
 /*
- * The program to run: argv[1] (lighttpd), else PATH_TRANSLATED (Apache
- * Action), resolved, under a root, a regular executable file.
+ * The program to run: argv[1] when it is the SCRIPT_FILENAME (lighttpd's
+ * cgi.assign), else PATH_TRANSLATED (Apache's Action).  Never argv[1]
+ * alone: Apache turns a query string without '=' into arguments
+ * (RFC 3875 4.4), which would let a URL choose the program.  Then:
+ * resolved, under a root, a regular executable file.
  */
 static int
 find_target(const struct ag_conf *c, int argc, char *argv[],
     char real[PATH_MAX], char *why, size_t whylen)
 {
-	const char *t = argc > 1 ? argv[1] : getenv("PATH_TRANSLATED");
+	const char *sf = getenv("SCRIPT_FILENAME");
+	const char *t = argc > 1 && sf != NULL && strcmp(argv[1], sf) == 0 ?
+	    argv[1] : getenv("PATH_TRANSLATED");
 	char root[PATH_MAX];
 	struct stat st;
 	size_t i;

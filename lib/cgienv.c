@@ -70,7 +70,16 @@ static const char *const reserved_prefixes[] = {
 	"OIDC", "AUTHGATE_", "AUTH0_", NULL
 };
 static const char *const reserved_names[] = {
-	"REMOTE_USER", "AUTH_TYPE", "APP_BASE_URL", NULL
+	"REMOTE_USER", "AUTH_TYPE", "APP_BASE_URL",
+	/*
+	 * Identity headers that other gateways set and legacy programs may
+	 * trust (oauth2-proxy, nginx auth_request setups): a client must not
+	 * be able to send them through us.
+	 */
+	"X_REMOTE_USER", "X_FORWARDED_USER", "X_FORWARDED_EMAIL",
+	"X_FORWARDED_PREFERRED_USERNAME", "X_FORWARDED_GROUPS",
+	"X_AUTH_REQUEST_USER", "X_AUTH_REQUEST_EMAIL",
+	"X_AUTH_REQUEST_PREFERRED_USERNAME", "X_AUTH_REQUEST_GROUPS", NULL
 };
 
 /* The names ag_env_add_session() may set besides OIDC_CLAIM_*. */
@@ -944,15 +953,49 @@ collect_key(const char *key, ag_json *val, void *arg)
 	return 0;
 }
 
+/*
+ * The identity claims: the SDK's default claims and the REMOTE_USER
+ * claim.  They go first, so that a flood of other claims can never push
+ * them past the count or size caps, nor take their names.
+ */
+static const char *const identity_claims[] = {
+	"sub", "name", "nickname", "given_name", "family_name", "picture",
+	"email", "email_verified", "org_id", "act",
+};
+
+static const char *priority_claim;	/* remote_user_claim, during a sort */
+
+static int
+is_identity(const char *key)
+{
+	size_t i;
+
+	if (priority_claim != NULL && strcmp(key, priority_claim) == 0)
+		return 1;
+	for (i = 0; i < sizeof(identity_claims) / sizeof(*identity_claims); i++)
+		if (strcmp(key, identity_claims[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 cmp_key(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const char *ka = *(const char *const *)a, *kb = *(const char *const *)b;
+	int ia = is_identity(ka), ib = is_identity(kb);
+
+	if (ia != ib)
+		return ib - ia;
+	return strcmp(ka, kb);
 }
 
-/* Every claim in strcmp order of its name, within the caps. */
+/*
+ * Every claim, identity claims first, then the others in strcmp order
+ * of their names, within the caps.
+ */
 static int
-add_claims(struct ag_env *e, struct nameset *ns, ag_json *user)
+add_claims(struct ag_env *e, struct nameset *ns, ag_json *user,
+    const char *remote_user_claim)
 {
 	struct claimvars cv;
 	const char **keys, **kp;
@@ -968,7 +1011,9 @@ add_claims(struct ag_env *e, struct nameset *ns, ag_json *user)
 	kp = keys;
 	ag_json_each(user, collect_key, &kp);
 	n = (size_t)(kp - keys);
+	priority_claim = remote_user_claim;
 	qsort(keys, n, sizeof(*keys), cmp_key);
+	priority_claim = NULL;
 	if (n > AG_MAX_CLAIMS) {
 		ag_warn("cgienv: %zu claims over the limit of %d left out",
 		    n - AG_MAX_CLAIMS, AG_MAX_CLAIMS);
@@ -1152,7 +1197,7 @@ ag_env_add_session(struct ag_env *e, const struct ag_env_session *s)
 		goto out;
 	}
 
-	if ((r = add_claims(e, &ns, s->user)) != AG_OK)
+	if ((r = add_claims(e, &ns, s->user, s->remote_user_claim)) != AG_OK)
 		goto out;
 
 	/* All claims as JSON, last, when it fits. */

@@ -8,7 +8,9 @@
  * and request headers of an allow-list are copied from the parent
  * (never ours: OIDC_*, REMOTE_USER, AUTH_TYPE, AUTHGATE_*, AUTH0_*,
  * APP_BASE_URL, nor request headers whose normalised name collides with
- * ours, e.g. HTTP_OIDC_CLAIM_SUB), then our variables are added.
+ * ours, e.g. HTTP_OIDC_CLAIM_SUB, nor the identity headers of other
+ * gateways such as X-Remote-User and X-Forwarded-User), then our
+ * variables are added.
  * Every refusal is logged with the variable's name, never its value.
  */
 #ifndef AG_CGIENV_H
@@ -64,7 +66,10 @@ struct ag_env_session {
 /*
  * Add our variables (SPEC section 5) to env: REMOTE_USER, AUTH_TYPE=
  * openid-connect, OIDC_session_expires, the access token variables when
- * given, then OIDC_CLAIM_<name> per claim in sorted claim-name order
+ * given, then OIDC_CLAIM_<name> per claim: the identity claims (sub,
+ * the remote user claim and the SDK's default claims) first, so no flood
+ * of other claims can crowd them out, then the rest in sorted claim-name
+ * order
  * (arrays also _COUNT and _<i>; objects as compact JSON; booleans 1/0;
  * numbers in decimal), then OIDC_CLAIMS_JSON.  A value with NUL or a
  * leading "() {" is dropped; other control bytes become spaces; invalid
