@@ -17,6 +17,7 @@
 #include "app.h"
 #include "cmd-sessions.h"
 #include "crypto.h"
+#include "db.h"
 #include "err.h"
 #include "json.h"
 #include "ag_limits.h"
@@ -35,9 +36,10 @@ static const char usage_text[] =
 "  check [--offline]      validate the configuration; unless --offline,\n"
 "                         also fetch the provider's discovery document\n"
 "  cookie --user JSON [--access-token T] [--refresh-token R]\n"
-"         [--id-token I] [--expires-in S]\n"
+"         [--id-token I] [--expires-in S] [--db]\n"
 "                         print a session cookie value for tests (the\n"
-"                         SDK's generateSessionCookie)\n"
+"                         SDK's generateSessionCookie); --db stores it\n"
+"                         in session.db and prints the id cookie\n"
 "  sessions list [--json] [--sub S] | show ID |\n"
 "           revoke (ID | --sub S | --sid SID | --all) | purge\n"
 "                         inspect and end sessions (session.store = sqlite)\n"
@@ -115,6 +117,37 @@ cmd_check(int argc, char *argv[])
 	return rc;
 }
 
+/*
+ * --db: store the session as a row of session.db and seal only its id
+ * into the cookie, as a login in SQLite mode does.
+ */
+static int
+db_session(struct ag_app *app, ag_json *session, int64_t now,
+    struct ag_buf *out)
+{
+	char id[AG_DB_ID_LEN + 1];
+	struct ag_db *db;
+	ag_json *c;
+	int r;
+
+	if (app->conf.store != AG_STORE_SQLITE) {
+		fprintf(stderr, "authgate: cookie --db: session.store is not "
+		    "sqlite\n");
+		return AG_ERR_CONFIG;
+	}
+	if ((r = ag_app_db(app, &db)) != AG_OK ||
+	    (r = ag_db_new_id(id)) != AG_OK ||
+	    (r = ag_db_session_insert(db, id, session, now,
+	    now + 3600)) != AG_OK)
+		return r;
+	if ((c = ag_json_object()) == NULL)
+		return AG_ERR_NOMEM;
+	if ((r = ag_json_set_str(c, "id", id)) == AG_OK)
+		r = ag_seal(app->key, c, now + 3600, out);
+	ag_json_free(c);
+	return r;
+}
+
 static int
 cmd_cookie(int argc, char *argv[])
 {
@@ -124,6 +157,7 @@ cmd_cookie(int argc, char *argv[])
 		{ "refresh-token", required_argument, NULL, 'r' },
 		{ "id-token", required_argument, NULL, 'i' },
 		{ "expires-in", required_argument, NULL, 'e' },
+		{ "db", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -134,10 +168,11 @@ cmd_cookie(int argc, char *argv[])
 	ag_json *s = NULL, *u = NULL, *ts = NULL, *in = NULL;
 	int64_t now = ag_now();
 	char *end;
-	int ch, rc = 1;
+	int ch, rc = 1, use_db = 0;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'd': use_db = 1; break;
 		case 'u': user = optarg; break;
 		case 'a': at = optarg; break;
 		case 'r': rt = optarg; break;
@@ -153,7 +188,7 @@ cmd_cookie(int argc, char *argv[])
 		case 'h':
 			printf("usage: authgate [-c file] cookie --user JSON "
 			    "[--access-token T] [--refresh-token R]\n"
-			    "       [--id-token I] [--expires-in S]\n");
+			    "       [--id-token I] [--expires-in S] [--db]\n");
 			return 0;
 		default:
 			return EXIT_USAGE;
@@ -201,7 +236,10 @@ cmd_cookie(int argc, char *argv[])
 	}
 	in = NULL;
 	/* generateSessionCookie: exp = now + 1 hour, fixed. */
-	if (ag_seal(app.key, s, now + 3600, &out) != AG_OK)
+	if (use_db) {
+		if (db_session(&app, s, now, &out) != AG_OK)
+			goto out;
+	} else if (ag_seal(app.key, s, now + 3600, &out) != AG_OK)
 		goto out;
 	printf("%s\n", ag_buf_str(&out));
 	rc = 0;
@@ -256,6 +294,8 @@ main(int argc, char *argv[])
 	int ch;
 
 	ag_log_open("authgate", AG_LOG_WARN, 0);
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		return usage(stdout);
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
 		switch (ch) {
 		case 'c':

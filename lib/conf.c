@@ -1356,6 +1356,11 @@ ag_conf_warnings(const struct ag_conf *conf, struct ag_buf *out)
 		    (st.st_mode & 006) == 006 ? "readable and writable" :
 		    (st.st_mode & 004) ? "readable" :
 		    (st.st_mode & 002) ? "writable" : "accessible");
+	if (conf->store == AG_STORE_SQLITE && conf->session_db != NULL &&
+	    stat(conf->session_db, &st) == 0 && (st.st_mode & 007) != 0)
+		(void)ag_buf_printf(out, "session.db: %s is accessible by "
+		    "others; it holds every session (chmod o-rwx)\n",
+		    conf->session_db);
 	if (conf->secret != NULL) {
 		memset(seen, 0, sizeof(seen));
 		for (i = distinct = 0; conf->secret[i] != '\0'; i++)
