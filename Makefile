@@ -42,7 +42,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check unit sanitize install demo deps clean lint fuzz bench
 
-all: $(PROGS) $(BUILD)/tests/hello-fcgi
+all: $(PROGS) $(BUILD)/tests/hello-fcgi $(BUILD)/www/env-c.cgi
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h fcgi/*.h)
 	@mkdir -p $(dir $@)
@@ -74,6 +74,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libauthgate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(AG_CFLAGS) -iquote tests/unit $(AG_LDFLAGS) -o $@ $< \
 	    $(BUILD)/libauthgate.a $(LIBS)
+
+# The C example of a legacy CGI program (www/cgi-bin/env.c).
+$(BUILD)/www/env-c.cgi: www/cgi-bin/env.c
+	@mkdir -p $(dir $@)
+	$(CC) $(AG_CFLAGS) $(AG_LDFLAGS) -o $@ $<
 
 $(BUILD)/tests/hello-fcgi: tests/bench/hello-fcgi.c
 	@mkdir -p $(dir $@)

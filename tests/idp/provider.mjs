@@ -67,7 +67,43 @@ const USERS = {
 	},
 };
 
-function accountClaims(id) {
+// mallory: claims an attacker controls at the provider, aimed at the
+// programs behind authgate-wrap (header injection through a claim that
+// ends up in a response, shellshock, NUL truncation, broken UTF-16
+// that JSON carries as "\ud800", claim flooding, names that collide
+// once normalised to [A-Za-z0-9_], a comma inside an array element).
+// Her ID token carries only sub (see idTokenOnlySub): everything else
+// arrives through userinfo, which keeps her session small enough for a
+// cookie.  mallory-big's family_name (100 KiB) fits in no cookie
+// session: with session.store = cookie her login must fail cleanly.
+const MALLORY_EXTRA = {};
+for (let i = 0; i < 500; i++)
+	MALLORY_EXTRA[`c${i}`] = `v${i}`;
+USERS.mallory = {
+	sub: 'mallory',
+	name: 'Mallory\r\nSet-Cookie: pwned=1',
+	nickname: '() { :;}; echo vulnerable',
+	given_name: 'a\u0000b',
+	family_name: 'Evil\tTab\u001b[31mEsc\u007fDel\u0085Nel',
+	picture: 'https://example.com/\ud800.png',
+	email: 'mallory@example.com',
+	email_verified: false,
+	roles: ['admin,root', 'staff'],
+	act: { sub: 'evil-actor', note: 'line1\nline2' },
+	'a.b': 'dot', 'a-b': 'dash', 'a_b': 'underscore',
+	...MALLORY_EXTRA,
+};
+USERS['mallory-big'] = {
+	sub: 'mallory-big', name: 'Mallory Big', nickname: 'mallory-big',
+	family_name: 'F'.repeat(100 * 1024),
+	email: 'mallory-big@example.com', email_verified: true,
+};
+const idTokenOnlySub = new Set(['mallory', 'mallory-big']);
+
+// use: "id_token" or "userinfo" (oidc-provider asks once for each).
+function accountClaims(id, use) {
+	if (idTokenOnlySub.has(id) && use === 'id_token')
+		return { sub: id };
 	return USERS[id] ? { ...USERS[id] } : { sub: id, name: id, nickname: id };
 }
 
@@ -172,7 +208,10 @@ async function main() {
 		},
 		claims: {
 			openid: ['sub'],
-			profile: ['name', 'given_name', 'family_name', 'nickname', 'roles'],
+			// picture, act and the rest: mallory's hostile claims.
+			profile: ['name', 'given_name', 'family_name', 'nickname',
+			    'roles', 'picture', 'act', 'a.b', 'a-b', 'a_b',
+			    ...Object.keys(MALLORY_EXTRA)],
 			email: ['email', 'email_verified'],
 		},
 		scopes: ['openid', 'profile', 'email', 'offline_access'],
@@ -205,7 +244,7 @@ async function main() {
 		async findAccount(ctx, id) {
 			return {
 				accountId: id,
-				async claims() { return accountClaims(id); },
+				async claims(use) { return accountClaims(id, use); },
 			};
 		},
 		// A refresh token for every client allowed the grant, whether or

@@ -3,10 +3,13 @@
 // startApp() writes authgate.conf and a lighttpd config (from the
 // example templates in www/examples/) into a fresh directory under
 // tests/.run/, and starts `lighttpd -D -f` on a free port of 127.0.0.1.
-// Two modes:
+// Three modes:
 //   'bin-path'   lighttpd starts authgate-fcgi itself (www/examples/lighttpd-fastcgi.conf)
 //   'spawn-fcgi' spawn-fcgi -n -s SOCK -- authgate-fcgi, lighttpd connects
 //                to the socket (www/examples/lighttpd-spawn-fcgi.conf)
+//   'cgi'        'bin-path' plus /cgi-bin/*.sh|.pl|.cgi run through
+//                authgate-wrap (www/examples/lighttpd-cgi.conf); see
+//                tests/lib/wrap.mjs for the site it serves
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +18,7 @@ import { REPO, freePort, runDir, start, canConnect, sleep } from './procs.mjs';
 export const TEMPLATES = {
 	'bin-path': path.join(REPO, 'www', 'examples', 'lighttpd-fastcgi.conf'),
 	'spawn-fcgi': path.join(REPO, 'www', 'examples', 'lighttpd-spawn-fcgi.conf'),
+	cgi: path.join(REPO, 'www', 'examples', 'lighttpd-cgi.conf'),
 };
 
 // The program under test: $AUTHGATE_FCGI, else $BUILD/authgate-fcgi
@@ -24,6 +28,14 @@ export function authgateFcgiPath() {
 		return path.resolve(process.env.AUTHGATE_FCGI);
 	const build = process.env.BUILD || 'build';
 	return path.resolve(REPO, build, 'authgate-fcgi');
+}
+
+// The CGI wrapper under test: $AUTHGATE_WRAP, else $BUILD/authgate-wrap.
+export function authgateWrapPath() {
+	if (process.env.AUTHGATE_WRAP)
+		return path.resolve(process.env.AUTHGATE_WRAP);
+	const build = process.env.BUILD || 'build';
+	return path.resolve(REPO, build, 'authgate-wrap');
 }
 
 // "key = value" lines; keys with null/undefined values are left out.
@@ -65,12 +77,15 @@ export function fillTemplate(text, vars) {
  * startApp(opts) -> Promise<App>
  *   opts.conf      authgate.conf keys (object); written to DIR/authgate.conf
  *   opts.confText  or the file's text verbatim
- *   opts.mode      'bin-path' (default) or 'spawn-fcgi'
+ *   opts.mode      'bin-path' (default), 'spawn-fcgi' or 'cgi'
  *   opts.port      port (default: a free one); opts.host (127.0.0.1)
  *   opts.env       extra environment for authgate-fcgi (object)
  *   opts.docroot   default REPO/www
  *   opts.name      label of the run directory
  *   opts.dir       use this directory instead of a fresh one
+ *   opts.wrap      ('cgi') the wrapper, default authgateWrapPath()
+ *   opts.wrapEnv   ('cgi') extra environment for authgate-wrap (object;
+ *                  default {AUTHGATE_TEST_MODE: '1'})
  * App: { url, port, dir, confPath, errorLog, accessLog, lighttpd, fcgi,
  *        errorLogText(), stop() }
  */
@@ -82,6 +97,10 @@ export async function startApp(opts = {}) {
 	const bin = authgateFcgiPath();
 	if (!fs.existsSync(bin))
 		throw new Error(`${bin} does not exist: run make first`);
+	const wrap = opts.wrap || authgateWrapPath();
+	if (mode === 'cgi' && !fs.existsSync(wrap))
+		throw new Error(`${wrap} does not exist: run make first`);
+	const wrapEnv = opts.wrapEnv || { AUTHGATE_TEST_MODE: '1' };
 
 	const confPath = path.join(dir, 'authgate.conf');
 	if (opts.confText !== undefined)
@@ -106,6 +125,10 @@ export async function startApp(opts = {}) {
 		BIN_ENV: Object.entries(env)
 		    .filter(([k]) => k !== 'AUTHGATE_CONFIG')
 		    .map(([k, v]) => `,\n\t\t\t"${quote(k)}" => "${quote(v)}"`).join(''),
+		AUTHGATE_WRAP: quote(wrap),
+		WRAP_ENV: Object.entries(wrapEnv)
+		    .filter(([k]) => k !== 'AUTHGATE_CONFIG')
+		    .map(([k, v]) => `,\n\t"${quote(k)}" => "${quote(v)}"`).join(''),
 	};
 	const lconf = path.join(dir, 'lighttpd.conf');
 	fs.writeFileSync(lconf, fillTemplate(fs.readFileSync(TEMPLATES[mode], 'utf8'), vars));
@@ -126,7 +149,7 @@ export async function startApp(opts = {}) {
 			}
 			await sleep(50);
 		}
-	} else if (mode !== 'bin-path') {
+	} else if (mode !== 'bin-path' && mode !== 'cgi') {
 		throw new Error(`unknown mode ${mode}`);
 	}
 
@@ -148,6 +171,7 @@ export async function startApp(opts = {}) {
 	const app = {
 		url: `http://${host}:${port}`,
 		host, port, dir, confPath, errorLog, accessLog, lighttpd, fcgi, mode,
+		server: 'lighttpd',
 		errorLogText: () => fs.existsSync(errorLog) ? fs.readFileSync(errorLog, 'utf8') : '',
 		// The pids of authgate-fcgi processes under this lighttpd (bin-path)
 		// or spawn-fcgi (whose -n exec's the program itself).

@@ -5,9 +5,12 @@
 //   ... s.appUrl, s.issuer ...
 //   await s.stop();
 
+import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, freePort, portFree, sleep, start } from './procs.mjs';
-import { startApp } from './lighttpd.mjs';
+import { REPO, freePort, portFree, runDir, sleep, start } from './procs.mjs';
+import { startApp, writeConf, authgateFcgiPath } from './lighttpd.mjs';
+import * as apacheLib from './apache.mjs';
+import { requireWrap, makeSite } from './wrap.mjs';
 
 export const CLIENT_ID = 'authgate-test';
 export const CLIENT_SECRET = 'authgate-test-secret-0123456789';
@@ -125,6 +128,132 @@ export async function startStack(opts = {}) {
 				...ropts,
 				conf: { ...conf, ...(ropts.conf || {}) },
 			});
+			return stack.app;
+		},
+	};
+	return stack;
+}
+
+/*
+ * startWrapStack(opts) -> Promise<WrapStack>: the provider, authgate-fcgi
+ * on /auth/ and a web server that runs the programs of a test site's
+ * /cgi-bin/ through authgate-wrap (tests/lib/wrap.mjs builds the site).
+ *   opts.server    'lighttpd' (default: www/examples/lighttpd-cgi.conf,
+ *                  authgate-fcgi by bin-path) or 'apache'
+ *                  (www/examples/apache-cgi.conf, authgate-fcgi under
+ *                  spawn-fcgi, /auth/ through mod_proxy_fcgi)
+ *   opts.conf      authgate.conf keys over baseConf + wrap.roots
+ *   opts.wrapEnv   extra environment for authgate-wrap (object;
+ *                  AUTHGATE_TEST_MODE=1 is always there)
+ *   opts.env       extra environment for authgate-fcgi
+ *   opts.idpEnv, opts.appPort, opts.name
+ * WrapStack: { appUrl, issuer, idp, app, site, dir, conf, server,
+ *              stop(), restart({conf, wrapEnv}) }
+ * Fails at once, naming the file, when $BUILD/authgate-wrap is missing.
+ */
+export async function startWrapStack(opts = {}) {
+	const server = opts.server || 'lighttpd';
+	const wrap = requireWrap();
+	let apache = null;
+	if (server === 'apache') {
+		apache = apacheLib;
+		if (!apache.apacheBinary())
+			throw new Error('apache2 is not installed (apt-get install apache2)');
+	} else if (server !== 'lighttpd') {
+		throw new Error(`unknown server ${server}`);
+	}
+	const dir = runDir(opts.name || `wrap-${server}`);
+	const site = makeSite(dir, { apacheUser: apache ? apache.apacheUser() : null });
+	const appPort = opts.appPort || await freePort();
+	const appUrl = `http://127.0.0.1:${appPort}`;
+	const idp = await startIdp({
+		env: opts.idpEnv,
+		redirectUris: [`${appUrl}/auth/callback`],
+		postLogoutRedirectUris: [appUrl, `${appUrl}/`],
+	});
+	const conf = {
+		...baseConf(appUrl, idp.issuer),
+		'wrap.roots': site.cgiDir,
+		...(opts.conf || {}),
+	};
+	const wrapEnvOf = (extra) => ({ AUTHGATE_TEST_MODE: '1', ...(extra || {}) });
+
+	async function launch(c, wrapEnv) {
+		if (server === 'lighttpd') {
+			return startApp({
+				conf: c, port: appPort, mode: 'cgi', dir, docroot: site.docroot,
+				wrap, wrapEnv: wrapEnvOf(wrapEnv), env: opts.env,
+			});
+		}
+		const confPath = path.join(dir, 'authgate.conf');
+		writeConf(confPath, c);
+		apache.shareWithApache(confPath);
+		const bin = authgateFcgiPath();
+		if (!fs.existsSync(bin))
+			throw new Error(`${bin} does not exist: run make first`);
+		const sock = path.join(dir, 'authgate.sock');
+		fs.rmSync(sock, { force: true });
+		const u = apache.apacheUser();
+		const sargs = ['-n', '-s', sock, '-M', '0660'];
+		if (process.getuid() === 0)
+			sargs.push('-U', String(u.uid), '-G', String(u.gid));
+		const fcgi = await start('spawn-fcgi', [...sargs, '--', bin], {
+			name: 'spawn-fcgi+authgate-fcgi',
+			env: { ...process.env, AUTHGATE_TEST_MODE: '1', ...(opts.env || {}),
+			    AUTHGATE_CONFIG: confPath },
+			logFile: path.join(dir, 'authgate-fcgi.log'),
+		});
+		const end = Date.now() + 10000;
+		while (!fs.existsSync(sock)) {
+			if (!fcgi.alive() || Date.now() > end) {
+				await fcgi.stop('SIGKILL');
+				throw new Error(`authgate-fcgi did not create ${sock}\n${fcgi.output()}`);
+			}
+			await sleep(50);
+		}
+		let a;
+		try {
+			a = await apache.startApache({
+				dir, port: appPort, docroot: site.docroot, wrap, confPath,
+				socket: sock, wrapEnv: wrapEnvOf(wrapEnv),
+			});
+		} catch (e) {
+			await fcgi.stop();
+			throw e;
+		}
+		return {
+			...a, confPath, fcgi,
+			async stop() {
+				await a.stop();
+				await fcgi.stop();
+			},
+		};
+	}
+
+	let app;
+	try {
+		app = await launch(conf, opts.wrapEnv);
+	} catch (e) {
+		await idp.stop();
+		throw e;
+	}
+	const stack = {
+		appUrl, issuer: idp.issuer, idp, app, site, dir, conf, server,
+		secret: SECRET, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET,
+		async stop() {
+			await stack.app?.stop();
+			await idp.stop();
+		},
+		// Stop the server (and authgate-fcgi) and start it again on the
+		// same port and site: conf merged over the first one's, wrapEnv
+		// replacing the first one's.
+		async restart(ropts = {}) {
+			await stack.app.stop();
+			stack.app = null;
+			for (let i = 0; i < 100 && !(await portFree(appPort)); i++)
+				await sleep(50);
+			stack.app = await launch({ ...conf, ...(ropts.conf || {}) },
+			    ropts.wrapEnv ?? opts.wrapEnv);
 			return stack.app;
 		},
 	};
