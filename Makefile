@@ -26,6 +26,7 @@ HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT	?= -O2 -g
 CFLAGS	?=
 AG_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) \
+	   -DAG_CONF_DEFAULT_PATH='"$(SYSCONFDIR)/authgate/authgate.conf"' \
 	   $(OPT) $(HARDEN) $(PKG_CFLAGS) -iquote lib -iquote fcgi $(SAN) $(CFLAGS)
 AG_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 LIBS	 = $(PKG_LIBS) -lfcgi -lm

@@ -21,12 +21,10 @@
  *     that it cannot be regained), execve the program.  Its standard
  *     input, the request body, has not been touched.
  */
-#define _GNU_SOURCE		/* setresgid */
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +36,7 @@
 #include "cgienv.h"
 #include "err.h"
 #include "log.h"
+#include "priv.h"
 #include "rand.h"
 #include "req.h"
 #include "session.h"
@@ -219,31 +218,6 @@ unauthenticated(const struct ag_app *app, const struct ag_req *req)
 	ag_buf_free(&loc);
 }
 
-/*
- * Give up the authgate group for good: real, effective and saved group
- * become the real group we were started with.  Then prove it: regaining
- * the old effective group must fail.
- */
-static int
-drop_group(char *why, size_t whylen)
-{
-	gid_t rgid = getgid(), egid = getegid();
-
-	if (rgid == egid)
-		return AG_OK;	/* not installed setgid: nothing to drop */
-	if (setresgid(rgid, rgid, rgid) != 0) {
-		snprintf(why, whylen, "cannot drop group %ld: %s", (long)egid,
-		    strerror(errno));
-		return AG_ERR_IO;
-	}
-	if (setegid(egid) == 0 || getegid() != rgid) {
-		snprintf(why, whylen, "group %ld could be regained after the "
-		    "drop; refusing to run the program", (long)egid);
-		return AG_ERR_DENIED;
-	}
-	return AG_OK;
-}
-
 /* Print the Set-Cookie lines of w: the start of the program's header block. */
 static void
 emit_cookies(const struct ag_resp *w)
@@ -289,10 +263,16 @@ main(int argc, char *argv[])
 	/* 2. Configuration. */
 	ag_buf_init(&problems, 64 * 1024);
 	if (ag_app_open(&app, NULL, &problems) != AG_OK) {
-		ag_err("wrap: configuration problems:\n%s",
-		    ag_buf_str(&problems));
+		/*
+		 * Setgid, we may be reading a file the caller cannot: its
+		 * problems (which quote unknown keys) stay unsaid.
+		 */
+		if (!ag_priv_elevated())
+			ag_err("wrap: configuration problems:\n%s",
+			    ag_buf_str(&problems));
 		ag_buf_free(&problems);
-		return fail500("the configuration is invalid");
+		return fail500("the configuration is invalid; run "
+		    "'authgate check' as its owner");
 	}
 	ag_buf_free(&problems);
 	ag_log_open("authgate-wrap", app.conf.log_level, app.conf.log_syslog);
@@ -344,7 +324,7 @@ main(int argc, char *argv[])
 	ag_resp_free(&w);
 	ag_app_close(&app);
 	close_our_fds();
-	if (drop_group(why, sizeof(why)) != AG_OK) {
+	if (ag_priv_drop(why, sizeof(why)) != AG_OK) {
 		ag_env_free(&env);
 		return fail500(why);
 	}

@@ -6,6 +6,7 @@
  *	    [--refresh-token R] [--id-token I] [--expires-in S] [--db]
  *	authgate [-c file] sessions list|show|revoke|purge ...
  *	authgate [-c file] migrate
+ *	authgate [-c file] session get | update --set KEY=JSON ...
  *
  * Exit status: 0 success, 1 failure (one line on stderr), 2 bad usage.
  */
@@ -23,6 +24,7 @@
 #include "ag_limits.h"
 #include "log.h"
 #include "oidc.h"
+#include "priv.h"
 #include "rand.h"
 
 #define EXIT_USAGE	2
@@ -44,6 +46,9 @@ static const char usage_text[] =
 "           revoke (ID | --sub S | --sid SID | --all) | purge\n"
 "                         inspect and end sessions (session.store = sqlite)\n"
 "  migrate                create or upgrade the session database\n"
+"  session get | update --set KEY=JSON ...\n"
+"                         the request's session, from a program that\n"
+"                         authgate-wrap started (HTTP_COOKIE)\n"
 "\n"
 "Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
 
@@ -255,6 +260,28 @@ out:
 	return rc;
 }
 
+/*
+ * Installed setgid, we keep the group only for the installed
+ * configuration: any other path (-c, AUTHGATE_CONFIG) is read with the
+ * caller's own rights, or the group would read files for them.
+ */
+static int
+guard_config(void)
+{
+	const char *p = conf_path != NULL ? conf_path :
+	    getenv("AUTHGATE_CONFIG");
+	char why[256];
+
+	if (!ag_priv_elevated() || p == NULL ||
+	    strcmp(p, AG_CONF_DEFAULT_PATH) == 0)
+		return 0;
+	if (ag_priv_drop(why, sizeof(why)) != AG_OK) {
+		fprintf(stderr, "authgate: %s\n", why);
+		return 1;
+	}
+	return 0;
+}
+
 /* 1 when the arguments ask for help: then no configuration is needed. */
 static int
 wants_help(int argc, char *argv[])
@@ -311,6 +338,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		return usage(stderr);
+	if (guard_config() != 0)
+		return 1;
 	cmd = argv[0];
 	optind = 1;
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0)
@@ -321,6 +350,8 @@ main(int argc, char *argv[])
 		return cmd_cookie(argc, argv);
 	if (strcmp(cmd, "sessions") == 0)
 		return with_app(ag_cmd_sessions, argc, argv);
+	if (strcmp(cmd, "session") == 0)
+		return with_app(ag_cmd_session, argc, argv);
 	if (strcmp(cmd, "migrate") == 0)
 		return with_app(ag_cmd_migrate, argc, argv);
 	fprintf(stderr, "authgate: unknown command '%s'\n", cmd);

@@ -20,6 +20,8 @@ struct ag_app;
 
 /* authgate sessions list|show|revoke|purge ...; exit status. */
 int	 ag_cmd_sessions(struct ag_app *, int argc, char *argv[]);
+/* authgate session get|update (cmd-session.c): the request's session. */
+int	 ag_cmd_session(struct ag_app *, int argc, char *argv[]);
 /* authgate migrate: create or migrate session.db, print the version. */
 int	 ag_cmd_migrate(struct ag_app *, int argc, char *argv[]);
 

@@ -38,7 +38,7 @@
 
 extern char **environ;
 
-#define DEFAULT_PATH	"/etc/authgate/authgate.conf"
+#define DEFAULT_PATH	AG_CONF_DEFAULT_PATH
 #define ENV_PREFIX	"AUTHGATE_"
 #define AUTHZ_PREFIX	"authorization."
 #define AUTHZ_ENV	"AUTHGATE_AUTHORIZATION_"

@@ -16,6 +16,11 @@
 
 #include "buf.h"
 
+/* The installed configuration (make SYSCONFDIR=...). */
+#ifndef AG_CONF_DEFAULT_PATH
+#define AG_CONF_DEFAULT_PATH	"/etc/authgate/authgate.conf"
+#endif
+
 enum ag_store { AG_STORE_COOKIE, AG_STORE_SQLITE, AG_STORE__MAX };
 enum ag_client_auth {
 	AG_AUTH_SECRET_BASIC,
