@@ -11,6 +11,7 @@ BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
 DATADIR	?= $(PREFIX)/share/authgate
 
 CC	?= gcc
@@ -41,7 +42,7 @@ PROGS	 = $(BUILD)/authgate-fcgi $(BUILD)/authgate $(BUILD)/authgate-wrap
 UNIT_SRC = $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit sanitize install demo deps clean lint fuzz bench
+.PHONY: all check unit sanitize install install-privsep demo deps clean lint fuzz bench
 
 all: $(PROGS) $(BUILD)/tests/hello-fcgi $(BUILD)/www/env-c.cgi
 
@@ -124,6 +125,35 @@ install: all
 	install -m 0644 www/index.html $(DESTDIR)$(DATADIR)/www/
 	install -m 0644 www/examples/authgate.conf.example \
 	    $(DESTDIR)$(SYSCONFDIR)/authgate/authgate.conf.example
+	install -d $(DESTDIR)$(LOCALSTATEDIR)/lib/authgate
+	@$(MAKE) --no-print-directory install-privsep
+
+# Privilege separation (INSTALL): the group "authgate" alone reads the
+# configuration and the session database; the programs are setgid to
+# it, and authgate-wrap drops it before running a legacy program.  As
+# root without DESTDIR this is done here; otherwise (packaging) the
+# commands are printed for the package's post-install step.
+AG_GROUP ?= authgate
+PRIVSEP_CMDS = \
+	getent group $(AG_GROUP) >/dev/null || groupadd --system $(AG_GROUP); \
+	chgrp $(AG_GROUP) $(SBINDIR)/authgate-wrap $(SBINDIR)/authgate-fcgi \
+	    $(BINDIR)/authgate; \
+	chmod 2755 $(SBINDIR)/authgate-wrap $(SBINDIR)/authgate-fcgi \
+	    $(BINDIR)/authgate; \
+	chgrp $(AG_GROUP) $(SYSCONFDIR)/authgate $(LOCALSTATEDIR)/lib/authgate; \
+	chmod 0750 $(SYSCONFDIR)/authgate; \
+	chmod 0770 $(LOCALSTATEDIR)/lib/authgate
+
+install-privsep:
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		set -e; $(PRIVSEP_CMDS); \
+		echo "install: group $(AG_GROUP) set up; keep authgate.conf" \
+		    "0640 root:$(AG_GROUP)"; \
+	else \
+		echo "install: not root or DESTDIR set; at package install" \
+		    "time run (as root):"; \
+		echo '$(PRIVSEP_CMDS)' | tr ';' '\n' | sed 's/^ */    /'; \
+	fi
 
 clean:
 	rm -rf build build-san build-fuzz
