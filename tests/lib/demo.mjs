@@ -2,10 +2,30 @@
 // lighttpd + authgate-fcgi on 127.0.0.1:8080 (free ports when those are
 // taken; DEMO_IDP_PORT / DEMO_APP_PORT choose others), until Ctrl-C.
 
+import fs from 'node:fs';
 import path from 'node:path';
-import { portFree, freePort } from './procs.mjs';
+import { REPO, portFree, freePort, runDir } from './procs.mjs';
 import { startIdp, baseConf } from './stack.mjs';
-import { startApp } from './lighttpd.mjs';
+import { startApp, authgateWrapPath } from './lighttpd.mjs';
+
+// The site: www/index.html, and www/cgi-bin's programs (plus the C one,
+// which make builds) in a cgi-bin that authgate-wrap protects.
+function makeDemoSite(dir) {
+	const docroot = path.join(dir, 'site');
+	const cgi = path.join(docroot, 'cgi-bin');
+	fs.mkdirSync(cgi, { recursive: true, mode: 0o755 });
+	fs.copyFileSync(path.join(REPO, 'www', 'index.html'), path.join(docroot, 'index.html'));
+	for (const f of ['env.sh', 'env.pl', 'crlf.sh', 'redirect.sh', 'hello.cgi']) {
+		fs.copyFileSync(path.join(REPO, 'www', 'cgi-bin', f), path.join(cgi, f));
+		fs.chmodSync(path.join(cgi, f), 0o755);
+	}
+	const envc = path.join(REPO, process.env.BUILD || 'build', 'www', 'env-c.cgi');
+	if (fs.existsSync(envc)) {
+		fs.copyFileSync(envc, path.join(cgi, 'env-c.cgi'));
+		fs.chmodSync(path.join(cgi, 'env-c.cgi'), 0o755);
+	}
+	return { docroot, cgi };
+}
 
 async function pick(want, what) {
 	if (await portFree(want))
@@ -26,9 +46,13 @@ const idp = await startIdp({
 });
 let app;
 try {
+	const dir = runDir('demo');
+	const site = makeDemoSite(dir);
 	app = await startApp({
-		name: 'demo', port: appPort,
-		conf: { ...baseConf(appUrl, idp.issuer), 'log.level': 'info' },
+		name: 'demo', port: appPort, mode: 'cgi', dir, docroot: site.docroot,
+		wrap: authgateWrapPath(), wrapEnv: {},
+		conf: { ...baseConf(appUrl, idp.issuer), 'log.level': 'info',
+		    'wrap.roots': site.cgi },
 		env: {},
 	});
 } catch (e) {
@@ -43,6 +67,7 @@ authgate demo is running.
 
   Open        ${appUrl}/
   Log in as   alice (any password) -- or bob, or any other name
+  Legacy CGI  ${appUrl}/cgi-bin/env.sh  (also env.pl, env-c.cgi)
   Provider    ${idp.issuer}  (oidc-provider, its development login pages)
   Config      ${rel(app.confPath)}
   Logs        ${rel(app.errorLog)}
