@@ -86,7 +86,17 @@ $(BUILD)/tests/hello-fcgi: tests/bench/hello-fcgi.c
 	@mkdir -p $(dir $@)
 	$(CC) $(AG_CFLAGS) $(AG_LDFLAGS) -o $@ $< -lfcgi
 
-unit: $(UNIT_BIN)
+# The CLI with its installed configuration in a fixed test directory,
+# so tests/check-privsep can exercise the setgid rules for it.
+PRIVSEP_CONF = /tmp/authgate-privsep-test/etc/authgate.conf
+$(BUILD)/tests/authgate-privsep: fcgi/authgate.c lib/conf.c $(CMD_OBJ) $(BUILD)/libhandlers.a $(BUILD)/libauthgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(AG_CFLAGS) -UAG_CONF_DEFAULT_PATH \
+	    -DAG_CONF_DEFAULT_PATH='"$(PRIVSEP_CONF)"' $(AG_LDFLAGS) -o $@ \
+	    fcgi/authgate.c lib/conf.c $(CMD_OBJ) $(BUILD)/libhandlers.a \
+	    $(BUILD)/libauthgate.a $(LIBS)
+
+unit: $(UNIT_BIN) $(BUILD)/tests/authgate-privsep
 
 # The whole suite: unit programs, then the integration tests (node,
 # real oidc-provider, real lighttpd, real Chromium).  tests/run prints
@@ -120,7 +130,8 @@ install: all
 	install -m 0755 $(BUILD)/authgate-fcgi $(DESTDIR)$(SBINDIR)/authgate-fcgi
 	install -m 0755 $(BUILD)/authgate-wrap $(DESTDIR)$(SBINDIR)/authgate-wrap
 	install -m 0644 fcgi/authgate.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 fcgi/authgate-fcgi.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 fcgi/authgate-fcgi.8 fcgi/authgate-wrap.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 lib/authgate.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 www/index.html $(DESTDIR)$(DATADIR)/www/
 	install -m 0644 www/examples/authgate.conf.example \

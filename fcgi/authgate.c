@@ -282,6 +282,33 @@ guard_config(void)
 	return 0;
 }
 
+/*
+ * Installed setgid, the group is kept only for the commands a legacy
+ * program runs on behalf of the request's own session (session get and
+ * update, which need its cookie).  Everything else -- minting cookies,
+ * listing or revoking sessions, migrating -- is the administrator's,
+ * and runs with the caller's own rights: otherwise any local user, and
+ * every wrapped program, could mint a session for anyone.
+ */
+static int
+guard_command(const char *cmd)
+{
+	static const char *const keep[] = { "session" };
+	char why[256];
+	size_t i;
+
+	if (!ag_priv_elevated())
+		return 0;
+	for (i = 0; i < sizeof(keep) / sizeof(*keep); i++)
+		if (strcmp(cmd, keep[i]) == 0)
+			return 0;
+	if (ag_priv_drop(why, sizeof(why)) != AG_OK) {
+		fprintf(stderr, "authgate: %s\n", why);
+		return 1;
+	}
+	return 0;
+}
+
 /* 1 when the arguments ask for help: then no configuration is needed. */
 static int
 wants_help(int argc, char *argv[])
@@ -338,7 +365,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		return usage(stderr);
-	if (guard_config() != 0)
+	if (guard_config() != 0 || guard_command(argv[0]) != 0)
 		return 1;
 	cmd = argv[0];
 	optind = 1;
