@@ -14,9 +14,14 @@
  *  4. Read the session (cookie or SQLite).  None: answer ourselves -- a
  *     redirect to the login for navigations, 401 JSON otherwise -- and
  *     never run the program.
- *  5. Build the program's environment from scratch (lib/cgienv.c).
- *  6. Roll the session when its expiry moved enough: our Set-Cookie
- *     lines go out first, the program's own header lines follow them.
+ *  5. With wrap.pass_access_token, get the access token (lib/token.c:
+ *     refreshed when expired, coalesced with parallel requests); on
+ *     failure log it and run the program without the token variables.
+ *     Then build the program's environment from scratch (lib/cgienv.c).
+ *  6. Write the session back when the token refresh changed it, else
+ *     roll it when its expiry moved enough (one write at most): our
+ *     Set-Cookie lines go out first, the program's own header lines
+ *     follow them.
  *  7. Close what we opened, drop the authgate group for good (and check
  *     that it cannot be regained), execve the program.  Its standard
  *     input, the request body, has not been touched.
@@ -40,6 +45,7 @@
 #include "rand.h"
 #include "req.h"
 #include "session.h"
+#include "token.h"
 #include "url.h"
 
 extern char **environ;
@@ -249,14 +255,19 @@ main(int argc, char *argv[])
 	struct ag_session s;
 	struct ag_env env;
 	struct ag_env_session es;
+	struct ag_token_req treq;
+	struct ag_token tok;
+	struct ag_token_fail tf;
 	char real[PATH_MAX], why[PATH_MAX + 512], path[AG_MAX_QUERY];
 	char *args[2];
 	int64_t now, new_exp;
-	int r;
+	int r, written = 0;
 
 	note_fds();
 	ag_log_open("authgate-wrap", AG_LOG_INFO, 0);
 	memset(&s, 0, sizeof(s));
+	memset(&tok, 0, sizeof(tok));
+	memset(&tf, 0, sizeof(tf));
 	ag_env_init(&env);
 	ag_resp_init(&w);
 
@@ -294,8 +305,22 @@ main(int argc, char *argv[])
 		goto done;
 	}
 
-	/* 5. The environment. */
+	/* 5. The access token, then the environment. */
 	memset(&es, 0, sizeof(es));
+	if (app.conf.pass_access_token) {
+		memset(&treq, 0, sizeof(treq));
+		if (ag_token_get(&app, &s, &treq, &tok, &tf) == AG_TOKEN_OK) {
+			es.access_token = tok.access_token;
+			es.access_token_type = tok.token_type != NULL &&
+			    strcmp(tok.token_type, "dpop") == 0 ? "DPoP" :
+			    "Bearer";
+			es.access_token_expires = tok.expires_at;
+			es.scope = tok.scope;
+		} else
+			ag_warn("wrap: no access token for %s: %s: %s", real,
+			    ag_token_code(tf.err), tf.why);
+	}
+	/* After the token: a refresh may have replaced the user. */
 	es.user = ag_session_user(&s);
 	es.remote_user_claim = app.conf.remote_user_claim;
 	now = ag_now();
@@ -304,9 +329,20 @@ main(int argc, char *argv[])
 	if (ag_env_from_parent(&env, environ, &app.conf.wrap_pass_env) != AG_OK)
 		return fail500("out of memory building the environment");
 
-	/* 6. Rolling: our Set-Cookie lines open the header block. */
-	if (ag_session_should_roll(&app.conf, s.exp, new_exp) &&
-	    ag_session_roll(&app, &req.cookies, &s, &w) == AG_OK) {
+	/*
+	 * 6. One session write: the refreshed tokens, else a rolling
+	 * touch.  Our Set-Cookie lines open the header block.
+	 */
+	if (tok.session_changed) {
+		if ((r = ag_session_write(&app, &req.cookies, &s, &w)) == AG_OK)
+			written = 1;
+		else
+			ag_err("wrap: the refreshed session was not saved: %s",
+			    ag_strerror(r));
+	} else if (ag_session_should_roll(&app.conf, s.exp, new_exp) &&
+	    ag_session_roll(&app, &req.cookies, &s, &w) == AG_OK)
+		written = 1;
+	if (written) {
 		es.session_expires = s.exp;
 		emit_cookies(&w);
 	}
@@ -319,6 +355,8 @@ main(int argc, char *argv[])
 	    ag_json_get_str(es.user, "sub"));
 
 	/* 7. Close, drop, run. */
+	ag_token_clear(&tok);
+	ag_token_fail_clear(&tf);
 	ag_session_free(&s);
 	ag_req_free(&req);
 	ag_resp_free(&w);
@@ -336,6 +374,8 @@ main(int argc, char *argv[])
 	ag_env_free(&env);
 	return fail500(why);
 done:
+	ag_token_clear(&tok);
+	ag_token_fail_clear(&tf);
 	ag_session_free(&s);
 	ag_req_free(&req);
 	ag_resp_free(&w);

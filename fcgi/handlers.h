@@ -22,6 +22,7 @@ int	 ag_h_callback(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_logout(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_profile(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_health(struct ag_app *, struct ag_req *, struct ag_resp *);
+int	 ag_h_access_token(struct ag_app *, struct ag_req *, struct ag_resp *);
 
 /*
  * Dispatch a request by method and path (below conf routes.prefix,

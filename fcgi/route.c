@@ -13,6 +13,7 @@ enum ag_route {
 	AG_ROUTE_LOGOUT,
 	AG_ROUTE_PROFILE,
 	AG_ROUTE_HEALTH,
+	AG_ROUTE_ACCESS_TOKEN,
 	AG_ROUTE__MAX
 };
 
@@ -26,6 +27,7 @@ static const struct {
 	{ "GET", "/logout", ag_h_logout },		/* AG_ROUTE_LOGOUT */
 	{ "GET", "/profile", ag_h_profile },		/* AG_ROUTE_PROFILE */
 	{ "GET", "/health", ag_h_health },		/* AG_ROUTE_HEALTH */
+	{ "GET", "/access-token", ag_h_access_token },	/* AG_ROUTE_ACCESS_TOKEN */
 };
 
 int
@@ -71,6 +73,10 @@ ag_route(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	if (rlen > 1 && path[rlen - 1] == '/')
 		rlen--;
 	for (i = 0; i < AG_ROUTE__MAX; i++) {
+		/* access_token_endpoint = off removes the route (404). */
+		if (i == AG_ROUTE_ACCESS_TOKEN &&
+		    !app->conf.access_token_endpoint)
+			continue;
 		if (strlen(routes[i].path) != rlen ||
 		    strncmp(routes[i].path, path, rlen) != 0)
 			continue;

@@ -50,4 +50,19 @@
 #define AG_JWE_LEEWAY		15		/* SDK cookie exp leeway */
 #define AG_JWT_LEEWAY		30		/* ID token time checks */
 
+/*
+ * Refresh coordination (lib/token.c, table refresh_results).  A refresh
+ * in flight holds its row for at least AG_REFRESH_LOCK_SECS: longer when
+ * http.timeout_ms is long (three timeouts plus one second: discovery,
+ * the token call, a JWKS fetch).  Waiters poll every AG_REFRESH_POLL_MS
+ * for the lock time plus AG_REFRESH_WAIT_EXTRA_SECS, then give up.  An
+ * outcome, success or failure, serves every caller of the same refresh
+ * token for AG_REFRESH_KEEP_SECS.
+ */
+#define AG_REFRESH_LOCK_SECS	5
+#define AG_REFRESH_KEEP_SECS	30
+#define AG_REFRESH_POLL_MS	100
+#define AG_REFRESH_WAIT_EXTRA_SECS 3
+#define AG_IPSIE_LEEWAY		30		/* sessionExpiresAt margin, s */
+
 #endif

@@ -46,6 +46,10 @@ enum stmt {
 	STMT_PURGE,
 	STMT_LIST,
 	STMT_LIST_SUB,
+	STMT_REFRESH_GET,
+	STMT_REFRESH_LOCK,
+	STMT_REFRESH_FINISH,
+	STMT_REFRESH_PURGE,
 	STMT__MAX
 };
 
@@ -66,6 +70,10 @@ static const char *const stmt_names[STMT__MAX] = {
 	"purge",		/* STMT_PURGE */
 	"list",			/* STMT_LIST */
 	"list by sub",		/* STMT_LIST_SUB */
+	"refresh get",		/* STMT_REFRESH_GET */
+	"refresh lock",		/* STMT_REFRESH_LOCK */
+	"refresh finish",	/* STMT_REFRESH_FINISH */
+	"refresh purge",	/* STMT_REFRESH_PURGE */
 };
 
 /* The columns of a row, in this order, for GET, LIST and LIST_SUB. */
@@ -115,6 +123,20 @@ static const char *const stmt_sql[STMT__MAX] = {
 	/* STMT_LIST_SUB: ?1 now, ?2 sub */
 	"SELECT " ROW_COLUMNS " FROM sessions WHERE expires_at > ?1 "
 	"AND sub = ?2 ORDER BY created_at DESC, rowid DESC",
+	/* STMT_REFRESH_GET: ?1 key */
+	"SELECT state, expires_at, result FROM refresh_results WHERE key = ?1",
+	/* STMT_REFRESH_LOCK: ?1 key, ?2 now, ?3 lock expiry */
+	"INSERT INTO refresh_results (key, state, started_at, finished_at, "
+	"expires_at, result) VALUES (?1, 'pending', ?2, NULL, ?3, NULL) "
+	"ON CONFLICT (key) DO UPDATE SET state = 'pending', "
+	"started_at = ?2, finished_at = NULL, expires_at = ?3, result = NULL",
+	/* STMT_REFRESH_FINISH: ?1 key, ?2 state, ?3 now, ?4 expiry, ?5 result */
+	"INSERT INTO refresh_results (key, state, started_at, finished_at, "
+	"expires_at, result) VALUES (?1, ?2, ?3, ?3, ?4, ?5) "
+	"ON CONFLICT (key) DO UPDATE SET state = ?2, finished_at = ?3, "
+	"expires_at = ?4, result = ?5",
+	/* STMT_REFRESH_PURGE: ?1 now */
+	"DELETE FROM refresh_results WHERE expires_at <= ?1",
 };
 
 struct ag_db {
@@ -961,5 +983,213 @@ ag_db_session_list(struct ag_db *db, const char *sub, int64_t now,
 out:
 	ag_db_row_clear(&row);
 	done(st);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Refresh coordination                                               */
+
+static int
+refresh_key_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < AG_DB_REFRESH_KEY_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[AG_DB_REFRESH_KEY_LEN] == '\0';
+}
+
+/*
+ * The key sealing one refresh outcome: HKDF-SHA256(db key, info
+ * "authgate refresh " key), as row_key does for sessions.
+ */
+static int
+refresh_seal_key(const struct ag_db *db, const char *rkey,
+    unsigned char key[AG_KEY_LEN])
+{
+	static const char prefix[] = "authgate refresh ";
+	char info[sizeof(prefix) + AG_DB_REFRESH_KEY_LEN];
+
+	memcpy(info, prefix, sizeof(prefix) - 1);
+	memcpy(info + sizeof(prefix) - 1, rkey, AG_DB_REFRESH_KEY_LEN);
+	return ag_hkdf_sha256(db->key, AG_KEY_LEN, "", 0, info,
+	    sizeof(prefix) - 1 + AG_DB_REFRESH_KEY_LEN, key, AG_KEY_LEN);
+}
+
+int
+ag_db_refresh_purge(struct ag_db *db, int64_t now, int *count)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (count != NULL)
+		*count = 0;
+	if ((r = prepare(db, STMT_REFRESH_PURGE, &st)) != AG_OK)
+		return r;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK) {
+		r = fail(db, STMT_REFRESH_PURGE, sqlite3_errcode(db->h));
+		done(st);
+		return r;
+	}
+	if ((r = run(db, STMT_REFRESH_PURGE, st)) == AG_OK && count != NULL)
+		*count = sqlite3_changes(db->h);
+	return r;
+}
+
+/*
+ * The row of key as it stands (inside the caller's transaction):
+ * *state is -1 when there is none or it expired, else the state; a
+ * 'done' or 'failed' outcome is unsealed into *result (one that does
+ * not open counts as no row).
+ */
+static int
+refresh_get(struct ag_db *db, const char *key, int64_t now, int *state,
+    ag_json **result)
+{
+	unsigned char skey[AG_KEY_LEN];
+	sqlite3_stmt *st;
+	const unsigned char *t;
+	const char *data;
+	int64_t expires;
+	int rc, r, n;
+
+	*state = -1;
+	*result = NULL;
+	if ((r = prepare(db, STMT_REFRESH_GET, &st)) != AG_OK)
+		return r;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		r = fail(db, STMT_REFRESH_GET, sqlite3_errcode(db->h));
+		goto out;
+	}
+	rc = step_first(db, st);
+	if (rc == SQLITE_DONE)
+		goto out;
+	if (rc != SQLITE_ROW) {
+		r = fail(db, STMT_REFRESH_GET, rc);
+		goto out;
+	}
+	t = sqlite3_column_text(st, 0);
+	expires = sqlite3_column_int64(st, 1);
+	if (t == NULL || expires <= now)
+		goto out;
+	if (strcmp((const char *)t, "pending") == 0) {
+		*state = AG_REFRESH_WAIT;
+		goto out;
+	}
+	if (strcmp((const char *)t, "done") == 0)
+		*state = AG_REFRESH_DONE;
+	else if (strcmp((const char *)t, "failed") == 0)
+		*state = AG_REFRESH_FAILED;
+	else
+		goto out;	/* the CHECK constraint forbids it */
+	data = (const char *)sqlite3_column_blob(st, 2);
+	n = sqlite3_column_bytes(st, 2);
+	if ((r = refresh_seal_key(db, key, skey)) != AG_OK)
+		goto out;
+	if (data == NULL || n <= 0 ||
+	    ag_unseal(skey, data, (size_t)n, now, result) != AG_OK) {
+		ag_warn("sessions: refresh outcome %.8s... does not open "
+		    "(secret changed?); refreshing again", key);
+		*state = -1;
+		*result = NULL;
+	} else
+		ag_json_del(*result, "exp");
+out:
+	explicit_bzero(skey, sizeof(skey));
+	done(st);
+	if (r != AG_OK) {
+		ag_json_free(*result);
+		*result = NULL;
+		*state = -1;
+	}
+	return r;
+}
+
+int
+ag_db_refresh_claim(struct ag_db *db, const char *key, int64_t now,
+    int64_t lock_secs, int *state, ag_json **result)
+{
+	sqlite3_stmt *st;
+	int r, have;
+
+	*state = AG_REFRESH_WAIT;
+	*result = NULL;
+	if (!refresh_key_ok(key) || lock_secs <= 0)
+		return AG_ERR_PARSE;
+	if ((r = ag_db_begin(db)) != AG_OK)
+		return r;
+	if ((r = ag_db_refresh_purge(db, now, NULL)) != AG_OK ||
+	    (r = refresh_get(db, key, now, &have, result)) != AG_OK)
+		goto out;
+	if (have != -1) {
+		*state = have;
+		goto out;
+	}
+	if ((r = prepare(db, STMT_REFRESH_LOCK, &st)) != AG_OK)
+		goto out;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now + lock_secs) != SQLITE_OK) {
+		r = fail(db, STMT_REFRESH_LOCK, sqlite3_errcode(db->h));
+		done(st);
+		goto out;
+	}
+	if ((r = run(db, STMT_REFRESH_LOCK, st)) == AG_OK)
+		*state = AG_REFRESH_MINE;
+out:
+	if (r == AG_OK)
+		r = ag_db_commit(db);
+	else
+		ag_db_rollback(db);
+	if (r != AG_OK) {
+		ag_json_free(*result);
+		*result = NULL;
+		*state = AG_REFRESH_WAIT;
+	}
+	return r;
+}
+
+int
+ag_db_refresh_finish(struct ag_db *db, const char *key, int ok,
+    ag_json *result, int64_t now)
+{
+	unsigned char skey[AG_KEY_LEN];
+	struct ag_buf sealed;
+	sqlite3_stmt *st;
+	int64_t expires = now + AG_REFRESH_KEEP_SECS;
+	int r;
+
+	ag_buf_init(&sealed, AG_MAX_JWT);
+	if (!refresh_key_ok(key) || result == NULL) {
+		r = AG_ERR_PARSE;
+		goto out;
+	}
+	if ((r = refresh_seal_key(db, key, skey)) != AG_OK ||
+	    (r = ag_seal(skey, result, expires, &sealed)) != AG_OK) {
+		ag_err("sessions: refresh finish: cannot seal the outcome: %s",
+		    ag_strerror(r));
+		goto out;
+	}
+	if ((r = prepare(db, STMT_REFRESH_FINISH, &st)) != AG_OK)
+		goto out;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, ok ? "done" : "failed", -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, expires) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 5, sealed.data, (int)sealed.len,
+	    SQLITE_TRANSIENT) != SQLITE_OK) {
+		r = fail(db, STMT_REFRESH_FINISH, sqlite3_errcode(db->h));
+		done(st);
+		goto out;
+	}
+	r = run(db, STMT_REFRESH_FINISH, st);
+out:
+	explicit_bzero(skey, sizeof(skey));
+	ag_buf_free(&sealed);
 	return r;
 }

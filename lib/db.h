@@ -164,4 +164,44 @@ int	 ag_db_session_purge(struct ag_db *, int64_t now, int *count);
 int	 ag_db_session_list(struct ag_db *, const char *sub, int64_t now,
 	    int (*fn)(const struct ag_db_row *, void *), void *arg);
 
+/*
+ * Refresh coordination (table refresh_results, sql/0002-refresh.sql).
+ * key names one refresh grant: AG_DB_REFRESH_KEY_LEN lower-case hex
+ * characters (a SHA-256, never a token).  The outcome is sealed with a
+ * key derived from the database key and the row's key.
+ */
+#define AG_DB_REFRESH_KEY_LEN	64
+
+enum ag_refresh_state {
+	AG_REFRESH_MINE,	/* we hold the lock: call the provider */
+	AG_REFRESH_WAIT,	/* another process holds it: poll again */
+	AG_REFRESH_DONE,	/* a success, *result is its outcome */
+	AG_REFRESH_FAILED,	/* a failure, *result is its outcome */
+	AG_REFRESH__MAX
+};
+
+/*
+ * In one BEGIN IMMEDIATE transaction: delete every row past its
+ * expires_at; then a 'done' or 'failed' row for key that has not
+ * expired sets *state DONE or FAILED and *result to its unsealed
+ * outcome (owned by the caller); a 'pending' row whose lock has not
+ * expired sets WAIT; otherwise (no row, an expired row, a stale lock
+ * of a crashed owner, an outcome that does not open) the row becomes
+ * 'pending', locked until now + lock_secs, and *state is MINE.
+ * *result is NULL unless DONE or FAILED.  AG_ERR_PARSE for a malformed
+ * key; AG_ERR_BUSY / AG_ERR_DB as elsewhere (nothing claimed).
+ */
+int	 ag_db_refresh_claim(struct ag_db *, const char *key, int64_t now,
+	    int64_t lock_secs, int *state, ag_json **result);
+/*
+ * Store the outcome of our refresh: state 'done' (ok) or 'failed',
+ * result sealed, finished_at = now, expires_at = now +
+ * AG_REFRESH_KEEP_SECS.  Inserts the row when a purge removed it.
+ * result is not taken.
+ */
+int	 ag_db_refresh_finish(struct ag_db *, const char *key, int ok,
+	    ag_json *result, int64_t now);
+/* Delete refresh rows past their expires_at; *count (may be NULL). */
+int	 ag_db_refresh_purge(struct ag_db *, int64_t now, int *count);
+
 #endif
