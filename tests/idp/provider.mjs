@@ -26,11 +26,35 @@
 //   IDP_REQUIRE_PKCE      "1": PKCE required for every client
 //   IDP_ALWAYS_SID        "0": sid in ID tokens only for back-channel clients
 //   IDP_DEBUG             "1": log every request to stderr
+//   IDP_RESOURCES         "1": two resource servers (RFC 8707 resource
+//                         indicators), RESOURCES below: JWT access tokens
+//                         (RS256, lifetime IDP_TTL_ACCESS_TOKEN), scope
+//                         "read"; the granted resource is used when a token
+//                         request names none; and one refresh token mints
+//                         tokens for every resource server, as Auth0's
+//                         multi-resource refresh tokens do (MRRT)
+//   IDP_MORE_CLIENTS      "1": besides the default client (client_secret_basic)
+//                         authgate-post (client_secret_post, same secret) and
+//                         authgate-pkjwt (private_key_jwt; keys of
+//                         tests/data/keys/jwks.json: RS256, PS256, ES256),
+//                         with the default client's redirect URIs
+//   IDP_TOKEN_DELAY_MS    every token endpoint request waits this long first
+//                         (so that parallel refreshes surely overlap)
+//
+// Refresh tokens: a rotated (consumed) refresh token presented again is
+// reuse: the library answers invalid_grant and revokes the whole grant
+// (every token of that login); counted in stats.token.reused and
+// stats.grants_revoked.  Pushed authorization requests (RFC 9126) are
+// on, at /request (stats.par counts them).
 //
 // Test endpoints (not part of OpenID Connect):
 //   GET  /test/stats      JSON counters: requests per path, token endpoint
-//                         calls per grant_type, userinfo, revocation, ...
+//                         calls per grant_type, userinfo, revocation,
+//                         client authentication methods used, ...
 //   POST /test/reset      zero the counters
+//   POST /test/revoke?sub=S   revoke every grant of account S at once
+//                         (refresh tokens, access tokens, the grant), as an
+//                         administrator would: {"revoked": N}
 //   POST /test/backchannel-logout?sub=S[&sid=SID][&client_id=C]
 //                         send a back-channel logout token to the client(s)
 
@@ -41,6 +65,13 @@ import Provider, { errors } from 'oidc-provider';
 
 const DEFAULT_CLIENT_ID = 'authgate-test';
 const DEFAULT_CLIENT_SECRET = 'authgate-test-secret-0123456789';
+
+// IDP_RESOURCES=1: the resource servers (identifier -> scope).
+const RESOURCES = {
+	'https://api.example.test/': 'read write',
+	'https://analytics.example.test/': 'read',
+};
+const KEYS_DIR = new URL('../data/keys/', import.meta.url);
 
 const env = process.env;
 const host = env.IDP_HOST || '127.0.0.1';
@@ -134,7 +165,28 @@ function clientsFromEnv(port) {
 		c.backchannel_logout_uri = env.IDP_BACKCHANNEL_LOGOUT_URI;
 		c.backchannel_logout_session_required = true;
 	}
-	return [c];
+	if (env.IDP_MORE_CLIENTS !== '1')
+		return [c];
+	const jwks = JSON.parse(fs.readFileSync(new URL('jwks.json', KEYS_DIR), 'utf8'));
+	const common = {
+		grant_types: c.grant_types, response_types: c.response_types,
+		id_token_signed_response_alg: 'RS256',
+		redirect_uris: c.redirect_uris,
+		post_logout_redirect_uris: c.post_logout_redirect_uris,
+	};
+	return [c, {
+		...common,
+		client_id: 'authgate-post',
+		client_secret: DEFAULT_CLIENT_SECRET,
+		client_name: 'authgate test client (client_secret_post)',
+		token_endpoint_auth_method: 'client_secret_post',
+	}, {
+		...common,
+		client_id: 'authgate-pkjwt',
+		client_name: 'authgate test client (private_key_jwt)',
+		token_endpoint_auth_method: 'private_key_jwt',
+		jwks,
+	}];
 }
 
 function ttl() {
@@ -176,10 +228,85 @@ function resetStats() {
 	Object.assign(stats, {
 		requests: {}, token: { total: 0, errors: 0 }, userinfo: 0,
 		revocation: 0, end_session: 0, backchannel: { sent: 0, errors: 0 },
-		authorization: 0, discovery: 0, jwks: 0,
+		authorization: 0, discovery: 0, jwks: 0, par: 0,
+		grants_revoked: 0, client_auth: {},
 	});
+	stats.token.reused = 0;
 }
 resetStats();
+
+// stats.client_auth["<route> <method>[ <alg>]"]: how the client
+// authenticated at the token and PAR endpoints (the library accepts
+// client_secret_basic and client_secret_post alike for either
+// registration, so the tests look here).
+function countClientAuth(ctx, basic) {
+	const p = ctx.oidc?.params || {};
+	let m;
+	if (basic)
+		m = 'client_secret_basic';
+	else if (p.client_secret)
+		m = 'client_secret_post';
+	else if (p.client_assertion) {
+		let alg = '?';
+		try {
+			alg = JSON.parse(Buffer.from(p.client_assertion.split('.')[0], 'base64url')).alg;
+		} catch { /* not a JWT */ }
+		m = `private_key_jwt ${alg}`;
+	} else
+		m = 'none';
+	const k = `${ctx.oidc.route === 'token' ? 'token' : 'par'} ${m}`;
+	stats.client_auth[k] = (stats.client_auth[k] || 0) + 1;
+}
+
+// IDP_RESOURCES=1: resource indicators with RESOURCES, JWT access tokens.
+function configureResources(config) {
+	config.scopes = [...new Set([...config.scopes,
+	    ...Object.values(RESOURCES).join(' ').split(' ')])];
+	config.features.resourceIndicators = {
+		enabled: true,
+		// No resource in the authorization request: none (the userinfo
+		// audience); several: refused unless one is chosen.
+		async defaultResource(ctx, client, oneOf) {
+			return oneOf || undefined;
+		},
+		// A token request without resource: the one granted.
+		async useGrantedResource() {
+			return true;
+		},
+		async getResourceServerInfo(ctx, resource) {
+			if (!Object.hasOwn(RESOURCES, resource))
+				throw new errors.InvalidTarget();
+			return {
+				scope: RESOURCES[resource],
+				audience: resource,
+				accessTokenTTL: config.ttl.AccessToken,
+				accessTokenFormat: 'jwt',
+				jwt: { sign: { alg: 'RS256' } },
+			};
+		},
+	};
+	// Every grant holds the scopes of every resource server (a refresh
+	// token policy allowing all of them).
+	config.loadExistingGrant = async (ctx) => {
+		const id = ctx.oidc.result?.consent?.grantId ||
+		    ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+		if (!id)
+			return undefined;
+		const grant = await ctx.oidc.provider.Grant.find(id);
+		if (!grant)
+			return undefined;
+		let changed = false;
+		for (const [r, scope] of Object.entries(RESOURCES)) {
+			if (!grant.getResourceScope(r)) {
+				grant.addResourceScope(r, scope);
+				changed = true;
+			}
+		}
+		if (changed)
+			await grant.save();
+		return grant;
+	};
+}
 
 async function main() {
 	// Listen first so that the issuer can name the chosen port.
@@ -223,6 +350,7 @@ async function main() {
 			userinfo: { enabled: true },
 			claimsParameter: { enabled: false },
 			backchannelLogout: { enabled: true },
+			pushedAuthorizationRequests: { enabled: true },
 			rpInitiatedLogout: {
 				enabled: true,
 				async logoutSource(ctx, form) {
@@ -265,6 +393,8 @@ async function main() {
 			token_endpoint_auth_method: 'client_secret_basic',
 		},
 	};
+	if (env.IDP_RESOURCES === '1')
+		configureResources(config);
 	if (env.IDP_ROTATE_REFRESH_TOKEN === '1')
 		config.rotateRefreshToken = true;
 	else if (env.IDP_ROTATE_REFRESH_TOKEN === '0')
@@ -277,13 +407,44 @@ async function main() {
 	if (env.IDP_ALWAYS_SID !== '0')
 		provider.Client.prototype.includeSid = () => true;
 
+	if (env.IDP_RESOURCES === '1') {
+		// MRRT: whatever resource a refresh token was first issued for,
+		// it may name any resource server (the grant holds their scopes,
+		// see loadExistingGrant).
+		const proto = provider.RefreshToken.prototype;
+		const base = Object.getOwnPropertyDescriptor(
+		    Object.getPrototypeOf(proto), 'resourceIndicators');
+		Object.defineProperty(proto, 'resourceIndicators', {
+			configurable: true,
+			get() {
+				const own = base ? base.get.call(this) : new Set();
+				for (const r of Object.keys(RESOURCES))
+					own.add(r);
+				return own;
+			},
+		});
+	}
+
+	// Grants per account, for /test/revoke.
+	const grantsOf = new Map();
+	provider.on('grant.saved', (grant) => {
+		if (!grant.accountId)
+			return;
+		if (!grantsOf.has(grant.accountId))
+			grantsOf.set(grant.accountId, new Set());
+		grantsOf.get(grant.accountId).add(grant.jti);
+	});
+	provider.on('grant.revoked', () => { stats.grants_revoked++; });
+
 	provider.on('grant.success', (ctx) => {
 		const gt = ctx.oidc?.params?.grant_type || 'unknown';
 		stats.token[gt] = (stats.token[gt] || 0) + 1;
 	});
 	provider.on('grant.error', (ctx, err) => {
 		stats.token.errors++;
-		log(`token error: ${err.message} ${err.error_description || ''}`);
+		if (err.error_detail === 'refresh token already used')
+			stats.token.reused++;
+		log(`token error: ${err.message} ${err.error_description || ''} ${err.error_detail || ''}`);
 	});
 	provider.on('backchannel.success', () => { stats.backchannel.sent++; });
 	provider.on('backchannel.error', (ctx, err, client) => {
@@ -298,6 +459,7 @@ async function main() {
 			log(`${ev}: ${err.message}${err.error_description ? ` (${err.error_description})` : ''}`);
 		});
 
+	const tokenDelay = Number(env.IDP_TOKEN_DELAY_MS || 0);
 	// Counters by route, and the test endpoints.
 	provider.use(async (ctx, next) => {
 		const path = ctx.path;
@@ -313,6 +475,23 @@ async function main() {
 		if (path === '/test/reset' && ctx.method === 'POST') {
 			resetStats();
 			ctx.status = 204;
+			return;
+		}
+		if (path === '/test/revoke' && ctx.method === 'POST') {
+			const ids = grantsOf.get(String(ctx.query.sub || '')) || new Set();
+			let n = 0;
+			for (const id of ids) {
+				await provider.RefreshToken.revokeByGrantId(id);
+				await provider.AccessToken.revokeByGrantId(id);
+				await provider.AuthorizationCode.revokeByGrantId(id);
+				if (await provider.Grant.find(id))
+					n++;
+				await provider.Grant.adapter.destroy(id);
+			}
+			ids.clear();
+			stats.grants_revoked += n;
+			ctx.type = 'json';
+			ctx.body = JSON.stringify({ revoked: n });
 			return;
 		}
 		if (path === '/test/backchannel-logout' && ctx.method === 'POST') {
@@ -338,7 +517,14 @@ async function main() {
 			ctx.body = JSON.stringify(results);
 			return;
 		}
+		const basic = /^basic /i.test(ctx.get('authorization'));
+		if (tokenDelay > 0 && ctx.method === 'POST' && /\/token$/.test(path)) {
+			// Slow token endpoint: parallel refreshes overlap for sure.
+			await new Promise((r) => setTimeout(r, tokenDelay));
+		}
 		await next();
+		if (ctx.oidc?.route === 'token' || ctx.oidc?.route === 'pushed_authorization_request')
+			countClientAuth(ctx, basic);
 		switch (ctx.oidc?.route) {
 		case 'token': stats.token.total++; break;
 		case 'userinfo': stats.userinfo++; break;
@@ -347,6 +533,7 @@ async function main() {
 		case 'authorization': stats.authorization++; break;
 		case 'discovery': stats.discovery++; break;
 		case 'jwks': stats.jwks++; break;
+		case 'pushed_authorization_request': stats.par++; break;
 		}
 		if (ctx.status >= 500)
 			log(`${ctx.method} ${ctx.url} -> ${ctx.status}`);

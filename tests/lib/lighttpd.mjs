@@ -82,6 +82,7 @@ export function fillTemplate(text, vars) {
  *   opts.env       extra environment for authgate-fcgi (object)
  *   opts.docroot   default REPO/www
  *   opts.name      label of the run directory
+ *   opts.maxProcs  ('bin-path') authgate-fcgi processes lighttpd starts (1)
  *   opts.dir       use this directory instead of a fresh one
  *   opts.wrap      ('cgi') the wrapper, default authgateWrapPath()
  *   opts.wrapEnv   ('cgi') extra environment for authgate-wrap (object;
@@ -126,6 +127,7 @@ export async function startApp(opts = {}) {
 		    .filter(([k]) => k !== 'AUTHGATE_CONFIG')
 		    .map(([k, v]) => `,\n\t\t\t"${quote(k)}" => "${quote(v)}"`).join(''),
 		AUTHGATE_WRAP: quote(wrap),
+		MAX_PROCS: String(opts.maxProcs ?? 1),
 		WRAP_ENV: Object.entries(wrapEnv)
 		    .filter(([k]) => k !== 'AUTHGATE_CONFIG')
 		    .map(([k, v]) => `,\n\t"${quote(k)}" => "${quote(v)}"`).join(''),

@@ -84,6 +84,7 @@ export function baseConf(appUrl, issuer) {
  *   opts.mode      'bin-path' | 'spawn-fcgi'
  *   opts.env       extra environment for authgate-fcgi
  *   opts.name      label for the run directory
+ *   opts.docroot   the site lighttpd serves (default REPO/www)
  * Stack: { appUrl, issuer, idp, app, secret, clientId, clientSecret,
  *          conf, stop(), stopIdp(), restartApp(opts) }
  */
@@ -101,7 +102,7 @@ export async function startStack(opts = {}) {
 	try {
 		app = await startApp({
 			conf, port: appPort, mode: opts.mode, env: opts.env,
-			name: opts.name,
+			name: opts.name, docroot: opts.docroot,
 		});
 	} catch (e) {
 		await idp.stop();
@@ -125,6 +126,7 @@ export async function startStack(opts = {}) {
 				await sleep(50);
 			stack.app = await startApp({
 				port: appPort, mode: opts.mode, env: opts.env, name: opts.name,
+				docroot: opts.docroot,
 				...ropts,
 				conf: { ...conf, ...(ropts.conf || {}) },
 			});
