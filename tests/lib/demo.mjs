@@ -7,14 +7,20 @@ import path from 'node:path';
 import { REPO, portFree, freePort, runDir } from './procs.mjs';
 import { startIdp, baseConf } from './stack.mjs';
 import { startApp, authgateWrapPath } from './lighttpd.mjs';
+import { startTestApi } from './test-api.mjs';
 
-// The site: www/index.html, and www/cgi-bin's programs (plus the C one,
-// which make builds) in a cgi-bin that authgate-wrap protects.
-function makeDemoSite(dir) {
+// The site: www/index.html and www/authgate.js, and www/cgi-bin's
+// programs (plus the C one, which make builds) in a cgi-bin that
+// authgate-wrap protects; index.html's data-api-url names the test API
+// (tests/lib/test-api.mjs).
+function makeDemoSite(dir, apiUrl) {
 	const docroot = path.join(dir, 'site');
 	const cgi = path.join(docroot, 'cgi-bin');
 	fs.mkdirSync(cgi, { recursive: true, mode: 0o755 });
-	fs.copyFileSync(path.join(REPO, 'www', 'index.html'), path.join(docroot, 'index.html'));
+	fs.copyFileSync(path.join(REPO, 'www', 'authgate.js'), path.join(docroot, 'authgate.js'));
+	fs.writeFileSync(path.join(docroot, 'index.html'),
+	    fs.readFileSync(path.join(REPO, 'www', 'index.html'), 'utf8')
+	    .replace('data-api-url=""', `data-api-url="${apiUrl}"`));
 	for (const f of ['env.sh', 'env.pl', 'crlf.sh', 'redirect.sh', 'hello.cgi']) {
 		fs.copyFileSync(path.join(REPO, 'www', 'cgi-bin', f), path.join(cgi, f));
 		fs.chmodSync(path.join(cgi, f), 0o755);
@@ -44,10 +50,11 @@ const idp = await startIdp({
 	redirectUris: [`${appUrl}/auth/callback`],
 	postLogoutRedirectUris: [appUrl, `${appUrl}/`],
 });
-let app;
+let app, api;
 try {
+	api = await startTestApi({ issuer: idp.issuer, allowOrigin: appUrl });
 	const dir = runDir('demo');
-	const site = makeDemoSite(dir);
+	const site = makeDemoSite(dir, api.url);
 	app = await startApp({
 		name: 'demo', port: appPort, mode: 'cgi', dir, docroot: site.docroot,
 		wrap: authgateWrapPath(), wrapEnv: {},
@@ -56,6 +63,7 @@ try {
 		env: {},
 	});
 } catch (e) {
+	await api?.stop();
 	await idp.stop();
 	process.stderr.write(`demo: ${e.message}\n`);
 	process.exit(1);
@@ -68,6 +76,7 @@ authgate demo is running.
   Open        ${appUrl}/
   Log in as   alice (any password) -- or bob, or any other name
   Legacy CGI  ${appUrl}/cgi-bin/env.sh  (also env.pl, env-c.cgi)
+  Test API    ${api.url}  (takes the access token; "Call the test API")
   Provider    ${idp.issuer}  (oidc-provider, its development login pages)
   Config      ${rel(app.confPath)}
   Logs        ${rel(app.errorLog)}
@@ -82,6 +91,7 @@ async function stop(sig) {
 	stopping = true;
 	process.stdout.write(`\n${sig}: stopping lighttpd, authgate-fcgi and the provider\n`);
 	await app.stop();
+	await api.stop();
 	await idp.stop();
 	process.exit(0);
 }
