@@ -17,6 +17,10 @@ ag_app_open(struct ag_app *app, const char *path, struct ag_buf *problems)
 	int r;
 
 	memset(app, 0, sizeof(*app));
+	if ((r = ag_crypto_init()) != AG_OK) {
+		ag_buf_puts(problems, "openssl: cannot initialise\n");
+		return r;
+	}
 	if ((r = ag_conf_load(&app->conf, path, NULL, problems)) != AG_OK)
 		return r;
 	if ((r = ag_cookie_key(app->conf.secret, app->key)) != AG_OK) {

@@ -100,6 +100,22 @@ out:
 }
 
 int
+ag_crypto_init(void)
+{
+	/*
+	 * No openssl.cnf and no legacy name tables: authgate fetches its
+	 * algorithms from the default provider by name, and a CGI wrapper
+	 * that starts once per request would otherwise spend a third of
+	 * its start-up reading the file and filling tables it never uses.
+	 */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG |
+	    OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
+	    NULL) != 1)
+		return AG_ERR_CRYPTO;
+	return AG_OK;
+}
+
+int
 ag_cookie_key(const char *secret, unsigned char key[AG_KEY_LEN])
 {
 	static const char info[] = "JWE CEK";

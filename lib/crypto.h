@@ -31,6 +31,11 @@ int	 ag_sha(int bits, const void *, size_t n, unsigned char *out);
 int	 ag_hkdf_sha256(const void *ikm, size_t ikmlen, const void *salt,
 	    size_t saltlen, const void *info, size_t infolen, void *out,
 	    size_t outlen);
+/*
+ * Initialise OpenSSL the way authgate uses it (no openssl.cnf, no
+ * legacy name tables); call before any other OpenSSL use.
+ */
+int	 ag_crypto_init(void);
 /* The cookie key derived from the configured secret (see above). */
 int	 ag_cookie_key(const char *secret, unsigned char key[AG_KEY_LEN]);
 
