@@ -27,7 +27,7 @@ PRAGMA foreign_keys = ON;
 PRAGMA busy_timeout = 2000;	-- then AG_ERR_BUSY after a bounded retry
 
 -- Which migrations ran: the number of the last one.
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- One row per login.  The row is the server side of the "__session"
 -- cookie, which holds only the sealed {"id": ...}.
@@ -83,3 +83,22 @@ CREATE VIEW sessions_by_user AS
 	WHERE expires_at > CAST(strftime('%s', 'now') AS INTEGER)
 	GROUP BY sub
 	ORDER BY max(last_seen) DESC;
+
+-- Refresh coordination (0002): one row per refresh grant in flight or
+-- just finished, so that concurrent requests holding the same rotating
+-- refresh token spend it once (lib/token.c).  key is the hex SHA-256 of
+-- the refresh token, the audience and the scope, never the token; a
+-- 'pending' row is the lock of the process calling the token endpoint;
+-- 'done' / 'failed' rows keep the sealed outcome for 30 seconds.
+CREATE TABLE refresh_results (
+	key		TEXT PRIMARY KEY NOT NULL	-- SHA-256 hex
+			CHECK (length(key) = 64 AND key NOT GLOB '*[^0-9a-f]*'),
+	state		TEXT NOT NULL			-- pending, done, failed
+			CHECK (state IN ('pending', 'done', 'failed')),
+	started_at	INTEGER NOT NULL,		-- Unix seconds
+	finished_at	INTEGER,			-- Unix seconds
+	expires_at	INTEGER NOT NULL,		-- lock or outcome ends
+	result		BLOB				-- sealed outcome
+);
+
+CREATE INDEX refresh_results_expires_at ON refresh_results (expires_at);
