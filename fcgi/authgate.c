@@ -7,6 +7,8 @@
  *	authgate [-c file] sessions list|show|revoke|purge ...
  *	authgate [-c file] migrate
  *	authgate [-c file] session get | update --set KEY=JSON ...
+ *	authgate [-c file] token [--audience A] [--scope S] [--json] ...
+ *	authgate [-c file] fetch [--method M] [--data BODY] ... URL
  *
  * Exit status: 0 success, 1 failure (one line on stderr), 2 bad usage.
  */
@@ -17,6 +19,7 @@
 
 #include "app.h"
 #include "cmd-sessions.h"
+#include "cmd-token.h"
 #include "crypto.h"
 #include "db.h"
 #include "err.h"
@@ -49,6 +52,13 @@ static const char usage_text[] =
 "  session get | update --set KEY=JSON ...\n"
 "                         the request's session, from a program that\n"
 "                         authgate-wrap started (HTTP_COOKIE)\n"
+"  token [--audience A] [--scope S] [--no-merge-scopes] [--refresh]\n"
+"        [--json] [--set-cookie] [--session ID]\n"
+"                         the session's access token, refreshed when\n"
+"                         expired (the request's session, or --session)\n"
+"  fetch [--method M] [--data BODY | --data-file F] [--header H]...\n"
+"        [--base-url URL] [--audience A] [--scope S] [--session ID] URL\n"
+"                         call an API with the session's access token\n"
 "\n"
 "Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
 
@@ -282,25 +292,42 @@ guard_config(void)
 	return 0;
 }
 
+/* 1 when the arguments name a session by id (--session ID). */
+static int
+names_session(int argc, char *argv[])
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], "--session", 9) == 0 &&
+		    (argv[i][9] == '\0' || argv[i][9] == '='))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Installed setgid, the group is kept only for the commands a legacy
  * program runs on behalf of the request's own session (session get and
- * update, which need its cookie).  Everything else -- minting cookies,
- * listing or revoking sessions, migrating -- is the administrator's,
- * and runs with the caller's own rights: otherwise any local user, and
- * every wrapped program, could mint a session for anyone.
+ * update, token and fetch, which need its cookie).  Everything else --
+ * minting cookies, listing or revoking sessions, migrating, a token
+ * for a session named by id -- is the administrator's, and runs with
+ * the caller's own rights: otherwise any local user, and every wrapped
+ * program, could mint a session for anyone or use anyone's.
  */
 static int
-guard_command(const char *cmd)
+guard_command(const char *cmd, int argc, char *argv[])
 {
-	static const char *const keep[] = { "session" };
+	static const char *const keep[] = { "session", "token", "fetch" };
 	char why[256];
 	size_t i;
 
 	if (!ag_priv_elevated())
 		return 0;
 	for (i = 0; i < sizeof(keep) / sizeof(*keep); i++)
-		if (strcmp(cmd, keep[i]) == 0)
+		if (strcmp(cmd, keep[i]) == 0 && !names_session(argc, argv))
 			return 0;
 	if (ag_priv_drop(why, sizeof(why)) != AG_OK) {
 		fprintf(stderr, "authgate: %s\n", why);
@@ -365,7 +392,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		return usage(stderr);
-	if (guard_config() != 0 || guard_command(argv[0]) != 0)
+	if (guard_config() != 0 || guard_command(argv[0], argc, argv) != 0)
 		return 1;
 	cmd = argv[0];
 	optind = 1;
@@ -379,6 +406,10 @@ main(int argc, char *argv[])
 		return with_app(ag_cmd_sessions, argc, argv);
 	if (strcmp(cmd, "session") == 0)
 		return with_app(ag_cmd_session, argc, argv);
+	if (strcmp(cmd, "token") == 0)
+		return with_app(ag_cmd_token, argc, argv);
+	if (strcmp(cmd, "fetch") == 0)
+		return with_app(ag_cmd_fetch, argc, argv);
 	if (strcmp(cmd, "migrate") == 0)
 		return with_app(ag_cmd_migrate, argc, argv);
 	fprintf(stderr, "authgate: unknown command '%s'\n", cmd);

@@ -21,6 +21,7 @@
 
 #include "ag_limits.h"
 #include "app.h"
+#include "cmd-request.h"
 #include "cmd-sessions.h"
 #include "cookie.h"
 #include "err.h"
@@ -49,27 +50,14 @@ is_protected(const char *key)
 
 /* The request's session, from HTTP_COOKIE.  Prints why on failure. */
 static int
-current(struct ag_app *app, struct ag_session *s)
+current(struct ag_app *app, struct ag_cookies *jar, struct ag_session *s)
 {
-	const char *hc = getenv("HTTP_COOKIE");
-	struct ag_cookies jar;
+	const char *why;
 	int r;
 
-	memset(&jar, 0, sizeof(jar));
-	if (hc == NULL || *hc == '\0') {
-		fprintf(stderr, "authgate: session: no HTTP_COOKIE in the "
-		    "environment (run this from a program authgate-wrap "
-		    "started)\n");
-		return AG_ERR_NOTFOUND;
-	}
-	(void)ag_cookies_parse(hc, strlen(hc), &jar);
-	r = ag_session_read(app, &jar, s);
-	ag_cookies_free(&jar);
-	if (r == AG_ERR_NOTFOUND)
-		fprintf(stderr, "authgate: session: no valid session in "
-		    "HTTP_COOKIE\n");
-	else if (r != AG_OK)
-		fprintf(stderr, "authgate: session: %s\n", ag_strerror(r));
+	if ((r = ag_cmd_request_session(app, jar, s, &why)) != AG_OK)
+		fprintf(stderr, "authgate: session: %s\n", why != NULL ? why :
+		    ag_strerror(r));
 	return r;
 }
 
@@ -85,6 +73,7 @@ static int
 session_get(struct ag_app *app, int argc, char *argv[])
 {
 	struct ag_session s;
+	struct ag_cookies jar;
 	ag_json *out;
 	int rc = 1;
 
@@ -92,14 +81,18 @@ session_get(struct ag_app *app, int argc, char *argv[])
 		fprintf(stderr, "authgate: session get takes no argument\n");
 		return EXIT_USAGE;
 	}
-	if (current(app, &s) != AG_OK)
+	if (current(app, &jar, &s) != AG_OK) {
+		ag_cookies_free(&jar);
+		ag_session_free(&s);
 		return 1;
+	}
 	if ((out = ag_json_object()) != NULL &&
 	    ag_json_each(s.data, copy_public, out) == 0) {
 		printf("%s\n", ag_json_dump(out));
 		rc = 0;
 	}
 	ag_json_free(out);
+	ag_cookies_free(&jar);
 	ag_session_free(&s);
 	return rc;
 }
@@ -146,17 +139,6 @@ apply_set(ag_json *data, const char *arg)
 	return ag_json_set(data, key, val) == AG_OK ? 0 : 1;
 }
 
-/* Print the Set-Cookie header lines of a response ("\r\n" ends). */
-static void
-print_cookies(const struct ag_resp *w)
-{
-	const char *p = ag_buf_str(&w->head), *nl;
-
-	for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
-		if (strncmp(p, "Set-Cookie: ", 12) == 0)
-			fwrite(p, 1, (size_t)(nl - p + 1), stdout);
-}
-
 static int
 session_update(struct ag_app *app, int argc, char *argv[])
 {
@@ -169,7 +151,6 @@ session_update(struct ag_app *app, int argc, char *argv[])
 	struct ag_session s;
 	struct ag_cookies jar;
 	struct ag_resp w;
-	const char *hc;
 	size_t nsets = 0, i;
 	int ch, rc, r;
 
@@ -194,20 +175,21 @@ session_update(struct ag_app *app, int argc, char *argv[])
 		    "[--set KEY=JSON ...]\n");
 		return EXIT_USAGE;
 	}
-	if (current(app, &s) != AG_OK)
+	if (current(app, &jar, &s) != AG_OK) {
+		ag_cookies_free(&jar);
+		ag_session_free(&s);
 		return 1;
+	}
 	for (i = 0; i < nsets; i++)
 		if ((rc = apply_set(s.data, sets[i])) != 0) {
+			ag_cookies_free(&jar);
 			ag_session_free(&s);
 			return rc;
 		}
-	memset(&jar, 0, sizeof(jar));
-	hc = getenv("HTTP_COOKIE");
-	(void)ag_cookies_parse(hc, strlen(hc), &jar);
 	ag_resp_init(&w);
 	if ((r = ag_session_write(app, &jar, &s, &w)) == AG_OK) {
 		if (app->conf.store != AG_STORE_SQLITE)
-			print_cookies(&w);
+			ag_cmd_print_set_cookies(&w);
 		rc = 0;
 	} else {
 		fprintf(stderr, "authgate: session update: %s\n",

@@ -34,6 +34,11 @@
 #define AG_DISCOVERY_TTL	600		/* seconds a discovery document is cached */
 #define AG_JWKS_TTL		600		/* seconds a JWKS is cached */
 
+/* authgate fetch: a script's call to an API with the session's token. */
+#define AG_MAX_FETCH_RESPONSE	(8 * 1024 * 1024) /* the API's response body */
+#define AG_MAX_FETCH_BODY	(8 * 1024 * 1024) /* --data / --data-file */
+#define AG_MAX_FETCH_HEADERS	32		/* --header options */
+
 /* Configuration. */
 #define AG_MAX_CONF_FILE	(256 * 1024)
 #define AG_MAX_CONF_LINE	4096

@@ -222,6 +222,94 @@ add_header(struct curl_slist **list, const char *name, const char *value)
 	return r;
 }
 
+/* Headers an extra line may not set: dedicated members, or framing. */
+static const char *const refused_headers[] = {
+	"Authorization", "DPoP", "Host", "Content-Length",
+	"Transfer-Encoding", "Connection", "Expect", "Upgrade", "TE",
+	"Trailer",
+};
+
+/* An RFC 9110 tchar. */
+static int
+is_tchar(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z') || (c != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+int
+ag_http_header_ok(const char *line)
+{
+	const unsigned char *v;
+	size_t n, i;
+
+	if (line == NULL)
+		return 0;
+	for (n = 0; is_tchar((unsigned char)line[n]); n++)
+		;
+	if (n == 0 || line[n] != ':' || strlen(line) > AG_MAX_HEADER_VALUE)
+		return 0;
+	for (i = 0; i < sizeof(refused_headers) / sizeof(*refused_headers);
+	    i++)
+		if (strlen(refused_headers[i]) == n &&
+		    strncasecmp(line, refused_headers[i], n) == 0)
+			return 0;
+	for (v = (const unsigned char *)line + n + 1; *v != '\0'; v++)
+		if ((*v < 0x20 && *v != '\t') || *v == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* 1 when one of the extra lines sets header name. */
+static int
+has_header(const char *const *lines, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; lines != NULL && *lines != NULL; lines++)
+		if (strncasecmp(*lines, name, n) == 0 && (*lines)[n] == ':')
+			return 1;
+	return 0;
+}
+
+/*
+ * Append the extra lines.  curl drops a custom header whose value is
+ * empty ("Name:"); "Name;" is its way of sending one empty.
+ */
+static int
+add_extra_headers(struct curl_slist **list, const char *const *lines)
+{
+	struct ag_buf b;
+	struct curl_slist *l;
+	const char *colon, *v;
+	int r = AG_OK;
+
+	ag_buf_init(&b, AG_MAX_HEADER_VALUE + 2);
+	for (; lines != NULL && *lines != NULL; lines++) {
+		if (!ag_http_header_ok(*lines))
+			return AG_ERR_PARSE;
+		colon = strchr(*lines, ':');
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		ag_buf_reset(&b);
+		if (*v == '\0')
+			r = ag_buf_add(&b, *lines, (size_t)(colon - *lines));
+		else
+			r = ag_buf_puts(&b, *lines);
+		if (r != AG_OK || (*v == '\0' &&
+		    (r = ag_buf_putc(&b, ';')) != AG_OK))
+			break;
+		if ((l = lc.slist_append(*list, ag_buf_str(&b))) == NULL) {
+			r = AG_ERR_NOMEM;
+			break;
+		}
+		*list = l;
+	}
+	ag_buf_free(&b);
+	return r;
+}
+
 /* The header list may hold a client secret: wipe it before freeing. */
 static void
 wipe_headers(struct curl_slist *l)
@@ -245,10 +333,10 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 	struct curl_slist *hdrs = NULL;
 	struct xfer x;
 	char errbuf[CURL_ERROR_SIZE];
-	const char *method;
+	const char *method, *custom = NULL;
 	long timeout, status = 0;
 	CURLcode cc;
-	int r = AG_ERR_HTTP, post;
+	int r = AG_ERR_HTTP, post, has_body;
 
 	resp->status = 0;
 	resp->error[0] = '\0';
@@ -260,12 +348,25 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 		return r;
 	}
 	r = AG_ERR_HTTP;
+	/*
+	 * post: the request carries a body (curl's POST machinery, with
+	 * the method name replaced for PUT and PATCH).  DELETE carries
+	 * one only when given.
+	 */
 	method = req->method != NULL ? req->method : "GET";
+	has_body = req->body != NULL && req->body_len > 0;
 	if (strcmp(method, "GET") == 0)
 		post = 0;
 	else if (strcmp(method, "POST") == 0)
 		post = 1;
-	else {
+	else if (req->other_methods && (strcmp(method, "PUT") == 0 ||
+	    strcmp(method, "PATCH") == 0)) {
+		post = 1;
+		custom = method;
+	} else if (req->other_methods && strcmp(method, "DELETE") == 0) {
+		post = has_body;
+		custom = method;
+	} else {
 		set_error(resp, "method not supported", method);
 		return AG_ERR_HTTP;
 	}
@@ -286,11 +387,14 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 	}
 	lc.easy_reset(http_handle);
 
-	if (add_header(&hdrs, "Accept", req->accept != NULL ? req->accept :
-	    "application/json") != AG_OK ||
-	    (post && add_header(&hdrs, "Content-Type",
+	if ((!has_header(req->headers, "Accept") && add_header(&hdrs,
+	    "Accept", req->accept != NULL ? req->accept :
+	    "application/json") != AG_OK) ||
+	    (post && !has_header(req->headers, "Content-Type") &&
+	    add_header(&hdrs, "Content-Type",
 	    req->content_type != NULL ? req->content_type :
 	    "application/x-www-form-urlencoded") != AG_OK) ||
+	    add_extra_headers(&hdrs, req->headers) != AG_OK ||
 	    (req->authorization != NULL && add_header(&hdrs, "Authorization",
 	    req->authorization) != AG_OK) ||
 	    (req->dpop != NULL && add_header(&hdrs, "DPoP", req->dpop) !=
@@ -342,6 +446,8 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 		SETOPT(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
 	} else
 		SETOPT(CURLOPT_HTTPGET, 1L);
+	if (custom != NULL)
+		SETOPT(CURLOPT_CUSTOMREQUEST, custom);
 #undef SETOPT
 
 	cc = lc.easy_perform(http_handle);

@@ -7,6 +7,11 @@
  * AG_ERR_LIMIT, nothing returned), redirects never followed, TLS peer
  * and host always verified, only https:// unless allow_http (then
  * http:// too), no proxy from the environment, no cookies.
+ *
+ * Talking to the provider needs GET and POST only; `authgate fetch`
+ * (a script calling an API) also needs PUT, PATCH and DELETE and its
+ * own request headers: other_methods and headers below, both off in a
+ * zeroed request.
  */
 #ifndef AG_HTTP_H
 #define AG_HTTP_H
@@ -16,11 +21,14 @@
 #include "buf.h"
 
 struct ag_http_req {
-	const char	*method;	/* "GET" or "POST"; NULL: GET */
+	const char	*method;	/* "GET" or "POST" (with other_methods
+					   also "PUT", "PATCH", "DELETE");
+					   NULL: GET */
 	const char	*url;
-	const char	*body;		/* POST body, or NULL */
+	const char	*body;		/* request body (not for GET), or NULL */
 	size_t		 body_len;
-	const char	*content_type;	/* NULL: form-urlencoded for POST */
+	const char	*content_type;	/* NULL: form-urlencoded for POST,
+					   PUT, PATCH, and DELETE with a body */
 	const char	*accept;	/* NULL: application/json */
 	const char	*authorization;	/* full header value, or NULL */
 	const char	*dpop;		/* DPoP proof header value, or NULL */
@@ -30,6 +38,18 @@ struct ag_http_req {
 	const char	*ca_file;	/* extra CA bundle, or NULL (replaces
 					   the default CA file; the system CA
 					   directory stays trusted) */
+	int		 other_methods;	/* allow PUT, PATCH and DELETE */
+	/*
+	 * Extra request headers, "Name: value" each, NULL-terminated, or
+	 * NULL.  The name must be an RFC 9110 token, the value free of
+	 * control bytes other than TAB; Authorization and DPoP (set from
+	 * their members above) and the framing headers Host,
+	 * Content-Length, Transfer-Encoding, Connection, Expect, Upgrade,
+	 * TE and Trailer are refused.  An Accept or Content-Type here
+	 * replaces the default one.  Any bad line: AG_ERR_HTTP, nothing
+	 * sent.
+	 */
+	const char *const *headers;
 };
 
 struct ag_http_resp {
@@ -43,6 +63,11 @@ struct ag_http_resp {
 
 /* Once per process, before threads (there are none). */
 int	 ag_http_init(void);
+/*
+ * 1 when line is an acceptable extra request header (see headers
+ * above): what ag_http_do checks before sending anything.
+ */
+int	 ag_http_header_ok(const char *line);
 /*
  * Perform the request.  AG_OK when a complete HTTP response arrived,
  * whatever its status; AG_ERR_HTTP on transport failure, timeout or a

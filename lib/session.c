@@ -129,14 +129,88 @@ read_row(struct ag_app *app, ag_json *cookie, int64_t now,
 	return AG_OK;
 }
 
+/*
+ * The checks every stored SessionData must pass, whichever way it was
+ * found: a user with a sub, internal.createdAt within the absolute
+ * duration, the provider's session_expiry not reached.  *created is
+ * internal.createdAt.  AG_OK or AG_ERR_NOTFOUND (logged at debug).
+ */
+static int
+check_data(const struct ag_conf *c, ag_json *data, int64_t now,
+    int64_t *created)
+{
+	ag_json *internal = ag_json_get(data, "internal");
+	int64_t ceiling;
+
+	if (ag_json_type(ag_json_get(data, "user")) != AG_JSON_OBJECT ||
+	    ag_json_get_str(ag_json_get(data, "user"), "sub") == NULL) {
+		ag_debug("session: cookie without user.sub");
+		return AG_ERR_NOTFOUND;
+	}
+	/* Without createdAt the absolute limit could not be enforced. */
+	if (ag_json_get_int(internal, "createdAt", created) != AG_OK) {
+		ag_debug("session: cookie without internal.createdAt");
+		return AG_ERR_NOTFOUND;
+	}
+	/* The SDK bakes the absolute limit into exp; we check it too. */
+	if (*created + c->absolute_duration <= now) {
+		ag_debug("session: past its absolute duration");
+		return AG_ERR_NOTFOUND;
+	}
+	/* IPSIE upstream ceiling (reference section 2.12). */
+	if (ag_json_get_int(internal, "sessionExpiresAt", &ceiling) ==
+	    AG_OK && now >= ceiling - AG_IPSIE_LEEWAY) {
+		ag_debug("session: past the provider's session_expiry");
+		return AG_ERR_NOTFOUND;
+	}
+	return AG_OK;
+}
+
+int
+ag_session_read_id(struct ag_app *app, const char *id,
+    struct ag_session *out)
+{
+	ag_json *cookie = NULL, *data = NULL;
+	int64_t now = ag_now(), created;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (app->conf.store != AG_STORE_SQLITE)
+		return AG_ERR_CONFIG;
+	if (id == NULL || !ag_db_id_ok(id))
+		return AG_ERR_NOTFOUND;
+	if ((cookie = ag_json_object()) == NULL) {
+		r = AG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = ag_json_set_str(cookie, "id", id)) != AG_OK ||
+	    (r = read_row(app, cookie, now, out, &data)) != AG_OK ||
+	    (r = check_data(&app->conf, data, now, &created)) != AG_OK)
+		goto out;
+	ag_json_del(data, "exp");
+	out->data = data;
+	out->exp = 0;
+	out->created_at = created;
+	data = NULL;
+out:
+	if (r != AG_OK && r != AG_ERR_NOMEM && r != AG_ERR_BUSY &&
+	    r != AG_ERR_DB)
+		r = AG_ERR_NOTFOUND;
+	if (r != AG_OK)
+		out->id[0] = '\0';
+	ag_json_free(data);
+	ag_json_free(cookie);
+	return r;
+}
+
 int
 ag_session_read(struct ag_app *app, const struct ag_cookies *jar,
     struct ag_session *out)
 {
 	const struct ag_conf *c = &app->conf;
 	struct ag_buf sealed;
-	ag_json *data = NULL, *cookie = NULL, *internal;
-	int64_t now = ag_now(), exp, created, ceiling;
+	ag_json *data = NULL, *cookie = NULL;
+	int64_t now = ag_now(), exp, created;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -159,29 +233,8 @@ ag_session_read(struct ag_app *app, const struct ag_cookies *jar,
 		data = cookie;
 		cookie = NULL;
 	}
-	r = AG_ERR_NOTFOUND;
-	internal = ag_json_get(data, "internal");
-	if (ag_json_type(ag_json_get(data, "user")) != AG_JSON_OBJECT ||
-	    ag_json_get_str(ag_json_get(data, "user"), "sub") == NULL) {
-		ag_debug("session: cookie without user.sub");
+	if ((r = check_data(c, data, now, &created)) != AG_OK)
 		goto out;
-	}
-	/* Without createdAt the absolute limit could not be enforced. */
-	if (ag_json_get_int(internal, "createdAt", &created) != AG_OK) {
-		ag_debug("session: cookie without internal.createdAt");
-		goto out;
-	}
-	/* The SDK bakes the absolute limit into exp; we check it too. */
-	if (created + c->absolute_duration <= now) {
-		ag_debug("session: past its absolute duration");
-		goto out;
-	}
-	/* IPSIE upstream ceiling (reference section 2.12). */
-	if (ag_json_get_int(internal, "sessionExpiresAt", &ceiling) ==
-	    AG_OK && now >= ceiling - 30) {
-		ag_debug("session: past the provider's session_expiry");
-		goto out;
-	}
 	ag_json_del(data, "exp");
 	out->data = data;
 	out->exp = exp;

@@ -61,6 +61,19 @@ int	 ag_session_should_roll(const struct ag_conf *, int64_t cur_exp,
 int	 ag_session_read(struct ag_app *, const struct ag_cookies *,
 	    struct ag_session *out);
 /*
+ * sqlite store only: the session of row id (AG_DB_ID_LEN lower-case
+ * hex), for `authgate token --session ID` where no cookie exists.
+ * The same checks as ag_session_read (unexpired row, user.sub,
+ * absolute duration, the provider's session_expiry); out->exp is 0
+ * (no cookie).  AG_OK; AG_ERR_CONFIG with the cookie store;
+ * AG_ERR_NOTFOUND (malformed id, absent, expired, unreadable);
+ * AG_ERR_BUSY / AG_ERR_DB / AG_ERR_NOMEM.  Whoever may name an id may
+ * use that session: callers must be the operator (the CLI drops the
+ * authgate group for --session).
+ */
+int	 ag_session_read_id(struct ag_app *, const char *id,
+	    struct ag_session *out);
+/*
  * Write the session: seal with exp = now + max_age, one cookie or
  * chunks of AG_COOKIE_CHUNK_SIZE, delete stale chunks or the unchunked
  * cookie present in the request, add the no-cache headers.  A session
