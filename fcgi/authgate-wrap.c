@@ -17,11 +17,12 @@
  *  5. With wrap.pass_access_token, get the access token (lib/token.c:
  *     refreshed when expired, coalesced with parallel requests); on
  *     failure log it and run the program without the token variables.
- *     Then build the program's environment from scratch (lib/cgienv.c).
  *  6. Write the session back when the token refresh changed it, else
- *     roll it when its expiry moved enough (one write at most): our
- *     Set-Cookie lines go out first, the program's own header lines
- *     follow them.
+ *     roll it when its expiry moved enough (one write at most).
+ *     Steps 4-6 are ag_protect() (lib/protect.c), which the FastCGI
+ *     authorizer shares.  Then build the program's environment from
+ *     scratch (lib/cgienv.c); our Set-Cookie lines go out first, the
+ *     program's own header lines follow them.
  *  7. Close what we opened, drop the authgate group for good (and check
  *     that it cannot be regained), execve the program.  Its standard
  *     input, the request body, has not been touched.
@@ -42,11 +43,8 @@
 #include "err.h"
 #include "log.h"
 #include "priv.h"
-#include "rand.h"
+#include "protect.h"
 #include "req.h"
-#include "session.h"
-#include "token.h"
-#include "url.h"
 
 extern char **environ;
 
@@ -193,37 +191,6 @@ find_target(const struct ag_conf *c, int argc, char *argv[],
 	return AG_OK;
 }
 
-/*
- * No session: a navigation is sent to the login with this URL as
- * returnTo; anything else (or AUTHGATE_MODE=api, or wrap.unauthenticated
- * = 401) gets the SDK's 401 JSON.  The program never runs.
- */
-static void
-unauthenticated(const struct ag_app *app, const struct ag_req *req)
-{
-	const char *mode = getenv("AUTHGATE_MODE");
-	struct ag_resp w;
-	struct ag_buf loc;
-
-	ag_resp_init(&w);
-	ag_buf_init(&loc, 16 * 1024);
-	(void)ag_resp_header(&w, "Cache-Control", "no-store");
-	if (app->conf.unauthenticated == AG_UNAUTH_401 ||
-	    (mode != NULL && strcmp(mode, "api") == 0) ||
-	    !ag_req_is_navigation(req) ||
-	    ag_buf_printf(&loc, "%s%s/login?returnTo=", app->conf.app_origin,
-	    app->conf.route_prefix) != AG_OK ||
-	    ag_url_encode(&loc, req->request_uri != NULL ?
-	    req->request_uri : "/") != AG_OK ||
-	    ag_resp_redirect(&w, 307, ag_buf_str(&loc)) != AG_OK)
-		ag_resp_json(&w, 401, "{\"error\":\"not_authenticated\","
-		    "\"description\":\"The user does not have an active "
-		    "session or is not authenticated\"}");
-	emit(&w);
-	ag_resp_free(&w);
-	ag_buf_free(&loc);
-}
-
 /* Print the Set-Cookie lines of w: the start of the program's header block. */
 static void
 emit_cookies(const struct ag_resp *w)
@@ -252,22 +219,15 @@ main(int argc, char *argv[])
 	struct ag_buf problems;
 	struct ag_req req;
 	struct ag_resp w;
-	struct ag_session s;
 	struct ag_env env;
-	struct ag_env_session es;
-	struct ag_token_req treq;
-	struct ag_token tok;
-	struct ag_token_fail tf;
+	struct ag_protect p;
+	struct ag_protect_opts po;
 	char real[PATH_MAX], why[PATH_MAX + 512], path[AG_MAX_QUERY];
 	char *args[2];
-	int64_t now, new_exp;
-	int r, written = 0;
 
 	note_fds();
 	ag_log_open("authgate-wrap", AG_LOG_INFO, 0);
-	memset(&s, 0, sizeof(s));
-	memset(&tok, 0, sizeof(tok));
-	memset(&tf, 0, sizeof(tf));
+	memset(&p, 0, sizeof(p));
 	ag_env_init(&env);
 	ag_resp_init(&w);
 
@@ -292,72 +252,39 @@ main(int argc, char *argv[])
 	if (find_target(&app.conf, argc, argv, real, why, sizeof(why)) != AG_OK)
 		return fail500(why);
 
-	/* 4. The session. */
+	/*
+	 * 4-6. The session, the access token, one session write
+	 * (lib/protect.c, shared with the FastCGI authorizer).  No session:
+	 * the answer is in w and the program never runs.
+	 */
 	ag_req_fill(&req, get_env, NULL, path, sizeof(path));
 	ag_req_prepare(&req);
-	if ((r = ag_session_read(&app, &req.cookies, &s)) != AG_OK) {
-		if (r == AG_ERR_BUSY || r == AG_ERR_DB) {
-			ag_resp_text(&w, 503, "The session store is "
-			    "unavailable; try again shortly.");
-			emit(&w);
-		} else
-			unauthenticated(&app, &req);
+	memset(&po, 0, sizeof(po));
+	po.mode = req.mode;
+	po.set_cookie = 1;
+	po.who = "wrap";
+	po.what = real;
+	if (ag_protect(&app, &req, &po, &w, &p) != AG_OK) {
+		if (w.status == 0)
+			ag_resp_text(&w, 500, "Internal error.");
+		emit(&w);
 		goto done;
 	}
-
-	/* 5. The access token, then the environment. */
-	memset(&es, 0, sizeof(es));
-	if (app.conf.pass_access_token) {
-		memset(&treq, 0, sizeof(treq));
-		if (ag_token_get(&app, &s, &treq, &tok, &tf) == AG_TOKEN_OK) {
-			es.access_token = tok.access_token;
-			es.access_token_type = tok.token_type != NULL &&
-			    strcmp(tok.token_type, "dpop") == 0 ? "DPoP" :
-			    "Bearer";
-			es.access_token_expires = tok.expires_at;
-			es.scope = tok.scope;
-		} else
-			ag_warn("wrap: no access token for %s: %s: %s", real,
-			    ag_token_code(tf.err), tf.why);
-	}
-	/* After the token: a refresh may have replaced the user. */
-	es.user = ag_session_user(&s);
-	es.remote_user_claim = app.conf.remote_user_claim;
-	now = ag_now();
-	new_exp = now + ag_session_max_age(&app.conf, s.created_at, now);
-	es.session_expires = s.exp;
 	if (ag_env_from_parent(&env, environ, &app.conf.wrap_pass_env) != AG_OK)
 		return fail500("out of memory building the environment");
-
-	/*
-	 * 6. One session write: the refreshed tokens, else a rolling
-	 * touch.  Our Set-Cookie lines open the header block.
-	 */
-	if (tok.session_changed) {
-		if ((r = ag_session_write(&app, &req.cookies, &s, &w)) == AG_OK)
-			written = 1;
-		else
-			ag_err("wrap: the refreshed session was not saved: %s",
-			    ag_strerror(r));
-	} else if (ag_session_should_roll(&app.conf, s.exp, new_exp) &&
-	    ag_session_roll(&app, &req.cookies, &s, &w) == AG_OK)
-		written = 1;
-	if (written) {
-		es.session_expires = s.exp;
+	/* Our Set-Cookie lines open the header block. */
+	if (p.wrote)
 		emit_cookies(&w);
-	}
-	if (ag_env_add_session(&env, &es) != AG_OK)
+	if (ag_env_add_session(&env, &p.es) != AG_OK)
 		return fail500("out of memory building the environment");
 	if (ag_env_get(&env, "REMOTE_USER") == NULL)
 		return fail500("the session has no usable user name (neither "
 		    "wrap.remote_user_claim nor sub)");
 	ag_info("wrap: %s for sub %.128s", real,
-	    ag_json_get_str(es.user, "sub"));
+	    ag_json_get_str(p.es.user, "sub"));
 
 	/* 7. Close, drop, run. */
-	ag_token_clear(&tok);
-	ag_token_fail_clear(&tf);
-	ag_session_free(&s);
+	ag_protect_free(&p);
 	ag_req_free(&req);
 	ag_resp_free(&w);
 	ag_app_close(&app);
@@ -374,9 +301,7 @@ main(int argc, char *argv[])
 	ag_env_free(&env);
 	return fail500(why);
 done:
-	ag_token_clear(&tok);
-	ag_token_fail_clear(&tf);
-	ag_session_free(&s);
+	ag_protect_free(&p);
 	ag_req_free(&req);
 	ag_resp_free(&w);
 	ag_env_free(&env);

@@ -23,10 +23,17 @@ int	 ag_h_logout(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_profile(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_health(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_access_token(struct ag_app *, struct ag_req *, struct ag_resp *);
+/*
+ * The AUTHORIZER role (any path): 200 with the Variable-* lines of
+ * SPEC section 5 for a valid session; else the answer the browser gets
+ * (307 to the login, 401 JSON, 503).  Never leaves w without a status.
+ */
+int	 ag_h_authorize(struct ag_app *, struct ag_req *, struct ag_resp *);
 
 /*
- * Dispatch a request by method and path (below conf routes.prefix,
- * one trailing slash ignored).  404 for unknown routes, 405 for a known
+ * Dispatch a request: the AUTHORIZER role to ag_h_authorize whatever
+ * the path; a RESPONDER request by method and path (below conf
+ * routes.prefix, one trailing slash ignored).  404 for unknown routes, 405 for a known
  * path with another method.  Always leaves a complete response.
  */
 void	 ag_route(struct ag_app *, struct ag_req *, struct ag_resp *);

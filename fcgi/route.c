@@ -64,6 +64,12 @@ ag_route(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	int i, path_known = 0;
 
 	(void)ag_resp_header(w, "X-Content-Type-Options", "nosniff");
+	/* AUTHORIZER: any path, any method; the routes are not served. */
+	if (req->role == AG_ROLE_AUTHORIZER) {
+		if (ag_h_authorize(app, req, w) != AG_OK || w->status == 0)
+			ag_resp_text(w, 500, "Internal error.");
+		return;
+	}
 	if (strncmp(path, prefix, plen) != 0) {
 		ag_resp_text(w, 404, "Not found.");
 		return;

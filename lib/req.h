@@ -28,6 +28,7 @@ struct ag_req {
 	const char	*sec_purpose;	/* Sec-Purpose, or Purpose */
 	const char	*content_type;
 	const char	*authorization;
+	const char	*mode;		/* AUTHGATE_MODE set by the server, or NULL */
 	const char	*body;		/* request body (POST), may be NULL */
 	size_t		 body_len;
 	int		 body_too_large;/* CONTENT_LENGTH > AG_MAX_REQUEST_BODY */
@@ -44,7 +45,9 @@ typedef const char *(*ag_req_getter)(const char *name, void *ctx);
  * Fill the request's strings from CGI-style parameters: method, path
  * (of REQUEST_URI, copied into pathbuf of len bytes; else SCRIPT_NAME +
  * PATH_INFO), query, the headers we use (each dropped when longer than
- * its limit), the FastCGI role, body_too_large.  Strings are borrowed
+ * its limit), the FastCGI role, AUTHGATE_MODE (a parameter the server
+ * sets per path; a request header arrives as HTTP_AUTHGATE_MODE and is
+ * never read), body_too_large.  Strings are borrowed
  * from get's storage.
  */
 void	 ag_req_fill(struct ag_req *, ag_req_getter get, void *ctx,

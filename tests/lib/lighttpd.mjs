@@ -10,6 +10,10 @@
 //   'cgi'        'bin-path' plus /cgi-bin/*.sh|.pl|.cgi run through
 //                authgate-wrap (www/examples/lighttpd-cgi.conf); see
 //                tests/lib/wrap.mjs for the site it serves
+//   'authorizer' authgate-fcgi (bin-path) as the AUTHORIZER of every path
+//                but /auth/, and the RESPONDER of /auth/, one process
+//                pool; /cgi-bin/ programs run by lighttpd directly
+//                (www/examples/lighttpd-authorizer.conf)
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +23,7 @@ export const TEMPLATES = {
 	'bin-path': path.join(REPO, 'www', 'examples', 'lighttpd-fastcgi.conf'),
 	'spawn-fcgi': path.join(REPO, 'www', 'examples', 'lighttpd-spawn-fcgi.conf'),
 	cgi: path.join(REPO, 'www', 'examples', 'lighttpd-cgi.conf'),
+	authorizer: path.join(REPO, 'www', 'examples', 'lighttpd-authorizer.conf'),
 };
 
 // The program under test: $AUTHGATE_FCGI, else $BUILD/authgate-fcgi
@@ -77,12 +82,13 @@ export function fillTemplate(text, vars) {
  * startApp(opts) -> Promise<App>
  *   opts.conf      authgate.conf keys (object); written to DIR/authgate.conf
  *   opts.confText  or the file's text verbatim
- *   opts.mode      'bin-path' (default), 'spawn-fcgi' or 'cgi'
+ *   opts.mode      'bin-path' (default), 'spawn-fcgi', 'cgi' or 'authorizer'
  *   opts.port      port (default: a free one); opts.host (127.0.0.1)
  *   opts.env       extra environment for authgate-fcgi (object)
  *   opts.docroot   default REPO/www
  *   opts.name      label of the run directory
- *   opts.maxProcs  ('bin-path') authgate-fcgi processes lighttpd starts (1)
+ *   opts.maxProcs  ('bin-path', 'authorizer') authgate-fcgi processes
+ *                  lighttpd starts (1)
  *   opts.dir       use this directory instead of a fresh one
  *   opts.wrap      ('cgi') the wrapper, default authgateWrapPath()
  *   opts.wrapEnv   ('cgi') extra environment for authgate-wrap (object;
@@ -151,7 +157,7 @@ export async function startApp(opts = {}) {
 			}
 			await sleep(50);
 		}
-	} else if (mode !== 'bin-path' && mode !== 'cgi') {
+	} else if (!(mode in TEMPLATES)) {
 		throw new Error(`unknown mode ${mode}`);
 	}
 

@@ -1,0 +1,195 @@
+/*
+ * h-authorize.c -- the FastCGI AUTHORIZER role: may this request pass?
+ *
+ * lighttpd ("mode" => "authorizer") and Apache (mod_authnz_fcgi) ask
+ * before serving anything the authorizer guards: a static file, a CGI
+ * program, a proxied application.  The decision is ag_protect()
+ * (lib/protect.c), the same as authgate-wrap's:
+ *
+ *  - a valid session: 200 with the variables of SPEC section 5 as
+ *    "Variable-NAME: value" lines (ag_env_authorizer_headers, the same
+ *    names, sanitising and caps as the wrapper's environment); the
+ *    server turns them into the environment of whatever serves the
+ *    request.  No body.
+ *  - no session: 307 to the login with this URL as returnTo for a
+ *    navigation, 401 JSON otherwise (or with AUTHGATE_MODE=api, a
+ *    parameter the server sets per path: lighttpd's
+ *    setenv.add-environment reaches the authorizer's request; else the
+ *    process environment, e.g. lighttpd's bin-environment, per
+ *    backend).  The server sends that answer to the browser as is.
+ *  - the session store unavailable: 503.
+ *
+ * lighttpd upper-cases the names (http_cgi.c: OIDC_CLAIM_sub arrives
+ * as OIDC_CLAIM_SUB) and joins two variables of one name with ", ": of
+ * names that differ only in case, the first (in lib/cgienv.c's order:
+ * identity claims first, then sorted) is kept and the others dropped,
+ * so a claim "SUB" can never join the value of OIDC_CLAIM_sub.
+ *
+ * Never a 200 without a session with a usable REMOTE_USER.  lighttpd
+ * drops every header of an authorizer's 200 but Variable-*, so nothing
+ * here can set a cookie: the session is not rolled (the /auth/ routes
+ * and the wrapper roll it), and with session.store = cookie an expired
+ * access token is not refreshed (see lib/protect.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cgienv.h"
+#include "err.h"
+#include "handlers.h"
+#include "log.h"
+#include "protect.h"
+
+/* 1 when the Variable-* lines in v carry REMOTE_USER. */
+static int
+has_remote_user(const char *v)
+{
+	static const char want[] = "Variable-REMOTE_USER: ";
+	const char *p;
+
+	for (p = v; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, want, sizeof(want) - 1) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* One "Variable-NAME: value\r\n" line of the variables. */
+struct line {
+	const char	*p;	/* start of the line */
+	size_t		 len;	/* with its CRLF */
+	size_t		 nlen;	/* length of NAME */
+	size_t		 i;	/* position in the output */
+	int		 drop;
+};
+
+static int
+line_cmp(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+	size_t n = x->nlen < y->nlen ? x->nlen : y->nlen;
+	int c;
+
+	if ((c = strncasecmp(x->p + 9, y->p + 9, n)) != 0)
+		return c;
+	if (x->nlen != y->nlen)
+		return x->nlen < y->nlen ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int
+line_pos(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Append to out the lines of in, keeping of the names equal but for
+ * case only the first.  AG_ERR_NOMEM.
+ */
+static int
+dedupe_icase(const char *in, struct ag_buf *out)
+{
+	struct line *v = NULL;
+	const char *p, *nl;
+	size_t n = 0, cap = 0, i;
+	int r = AG_OK;
+
+	for (p = in; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		if (n == cap) {
+			struct line *nv;
+
+			cap = cap ? cap * 2 : 256;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				r = AG_ERR_NOMEM;
+				goto out;
+			}
+			v = nv;
+		}
+		v[n].p = p;
+		v[n].len = (size_t)(nl - p + 1);
+		v[n].nlen = strcspn(p + 9, ":");
+		v[n].i = n;
+		v[n].drop = 0;
+		n++;
+	}
+	if (n == 0)
+		goto out;
+	qsort(v, n, sizeof(*v), line_cmp);
+	for (i = 1; i < n; i++)
+		if (v[i].nlen == v[i - 1].nlen &&
+		    strncasecmp(v[i].p + 9, v[i - 1].p + 9, v[i].nlen) == 0) {
+			v[i].drop = 1;
+			ag_warn("authorize: %.*s dropped: it differs from "
+			    "%.*s only in case, and the server upper-cases "
+			    "names", (int)v[i].nlen, v[i].p + 9,
+			    (int)v[i - 1].nlen, v[i - 1].p + 9);
+		}
+	qsort(v, n, sizeof(*v), line_pos);
+	for (i = 0; i < n && r == AG_OK; i++)
+		if (!v[i].drop)
+			r = ag_buf_add(out, v[i].p, v[i].len);
+out:
+	free(v);
+	return r;
+}
+
+int
+ag_h_authorize(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
+{
+	struct ag_protect p;
+	struct ag_protect_opts po;
+	struct ag_buf vars;
+	const char *mode = req->mode != NULL ? req->mode :
+	    getenv("AUTHGATE_MODE");
+	int r;
+
+	ag_buf_init(&vars, 2 * 1024 * 1024);
+	memset(&po, 0, sizeof(po));
+	po.mode = mode;
+	po.set_cookie = 0;
+	po.who = "authorize";
+	po.what = req->path != NULL ? req->path : "(no path)";
+	if ((r = ag_protect(app, req, &po, w, &p)) != AG_OK) {
+		if (r == AG_ERR_DENIED && w->status != 0)
+			r = AG_OK;
+		goto out;
+	}
+	if ((r = ag_env_authorizer_headers(&p.es, &vars)) != AG_OK) {
+		ag_err("authorize: %s: building the variables: %s", po.what,
+		    ag_strerror(r));
+		goto out;
+	}
+	if (!has_remote_user(ag_buf_str(&vars))) {
+		ag_err("authorize: %s: the session has no usable user name "
+		    "(neither wrap.remote_user_claim nor sub)", po.what);
+		r = AG_ERR_DENIED;
+		goto out;
+	}
+	/* The lines were checked by lib/cgienv.c: no CR, LF or NUL. */
+	if ((r = dedupe_icase(ag_buf_str(&vars), &w->head)) != AG_OK)
+		goto out;
+	(void)ag_resp_header(w, "Cache-Control", "no-store");
+	w->status = 200;
+	ag_debug("authorize: %s for sub %.128s", po.what,
+	    ag_json_get_str(p.es.user, "sub"));
+out:
+	if (r != AG_OK) {
+		/* Never a 200: drop whatever was added. */
+		ag_buf_reset(&w->head);
+		ag_buf_reset(&w->body);
+		w->status = 0;
+		(void)ag_resp_header(w, "Cache-Control", "no-store");
+		ag_resp_text(w, 500, "Internal error.");
+	}
+	ag_protect_free(&p);
+	ag_buf_free(&vars);
+	return AG_OK;
+}

@@ -1,0 +1,157 @@
+/*
+ * protect.c -- the gate in front of protected content.  See protect.h.
+ *
+ * The script of ag_protect():
+ *  1. Read the session (cookie or SQLite).  None: the unauthenticated
+ *     answer; the store unavailable: 503.  Either way AG_ERR_DENIED.
+ *  2. With wrap.pass_access_token, the access token (lib/token.c:
+ *     refreshed when expired, coalesced with parallel requests).  When
+ *     the answer cannot carry Set-Cookie and the session lives in the
+ *     cookie, ag_token_get sees the session without its refresh token:
+ *     a valid token is handed out, an expired one is not refreshed.  A
+ *     failure is logged and the program runs without the token
+ *     variables.
+ *  3. One session write: the refreshed tokens, else a rolling touch --
+ *     the latter only when Set-Cookie reaches the browser.
+ *  4. What the program sees: the user after the token step (a refresh
+ *     may have replaced it), the expiry after the write.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "protect.h"
+#include "rand.h"
+#include "url.h"
+
+#define NOT_AUTHENTICATED	"{\"error\":\"not_authenticated\"," \
+	"\"description\":\"The user does not have an active session or " \
+	"is not authenticated\"}"
+
+void
+ag_protect_unauthenticated(const struct ag_app *app, const struct ag_req *req,
+    const char *mode, struct ag_resp *w)
+{
+	struct ag_buf loc;
+
+	ag_buf_init(&loc, 16 * 1024);
+	(void)ag_resp_header(w, "Cache-Control", "no-store");
+	if (app->conf.unauthenticated == AG_UNAUTH_401 ||
+	    (mode != NULL && strcmp(mode, "api") == 0) ||
+	    !ag_req_is_navigation(req) ||
+	    ag_buf_printf(&loc, "%s%s/login?returnTo=", app->conf.app_origin,
+	    app->conf.route_prefix) != AG_OK ||
+	    ag_url_encode(&loc, req->request_uri != NULL ?
+	    req->request_uri : "/") != AG_OK ||
+	    ag_resp_redirect(w, 307, ag_buf_str(&loc)) != AG_OK)
+		(void)ag_resp_json(w, 401, NOT_AUTHENTICATED);
+	ag_buf_free(&loc);
+}
+
+/* 2. The access token into p->tok and p->es. */
+static void
+access_token(struct ag_app *app, const struct ag_protect_opts *o,
+    struct ag_protect *p)
+{
+	struct ag_token_req treq;
+	struct ag_token_fail tf;
+	struct ag_session view, *s = &p->s;
+
+	memset(&treq, 0, sizeof(treq));
+	memset(&tf, 0, sizeof(tf));
+	memset(&view, 0, sizeof(view));
+	if (!o->set_cookie && app->conf.store == AG_STORE_COOKIE) {
+		/* A refreshed cookie could not be delivered: no refresh. */
+		view = p->s;
+		if ((view.data = ag_json_copy(p->s.data)) == NULL) {
+			ag_warn("%s: no access token for %s: out of memory",
+			    o->who, o->what);
+			return;
+		}
+		ag_json_del(ag_json_get(view.data, "tokenSet"), "refreshToken");
+		s = &view;
+	}
+	if (ag_token_get(app, s, &treq, &p->tok, &tf) == AG_TOKEN_OK) {
+		p->es.access_token = p->tok.access_token;
+		p->es.access_token_type = p->tok.token_type != NULL &&
+		    strcmp(p->tok.token_type, "dpop") == 0 ? "DPoP" : "Bearer";
+		p->es.access_token_expires = p->tok.expires_at;
+		p->es.scope = p->tok.scope;
+	} else if (s == &view)
+		ag_warn("%s: no access token for %s: %s: %s (with "
+		    "session.store = cookie an authorizer cannot store a "
+		    "refresh; use session.store = sqlite)", o->who, o->what,
+		    ag_token_code(tf.err), tf.why);
+	else
+		ag_warn("%s: no access token for %s: %s: %s", o->who, o->what,
+		    ag_token_code(tf.err), tf.why);
+	if (s == &view) {
+		p->tok.session_changed = 0;
+		ag_session_free(&view);
+	}
+	ag_token_fail_clear(&tf);
+}
+
+int
+ag_protect(struct ag_app *app, struct ag_req *req,
+    const struct ag_protect_opts *o, struct ag_resp *w, struct ag_protect *p)
+{
+	struct ag_resp scratch;
+	struct ag_resp *cw = o->set_cookie ? w : &scratch;
+	int64_t now, new_exp;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	ag_resp_init(&scratch);
+
+	/* 1. The session. */
+	if ((r = ag_session_read(app, &req->cookies, &p->s)) != AG_OK) {
+		if (r == AG_ERR_BUSY || r == AG_ERR_DB) {
+			(void)ag_resp_header(w, "Cache-Control", "no-store");
+			(void)ag_resp_text(w, 503, "The session store is "
+			    "unavailable; try again shortly.");
+		} else
+			ag_protect_unauthenticated(app, req, o->mode, w);
+		r = AG_ERR_DENIED;
+		goto out;
+	}
+
+	/* 2. The access token. */
+	if (app->conf.pass_access_token)
+		access_token(app, o, p);
+
+	/* 3. One write: the refreshed tokens, else a rolling touch. */
+	now = ag_now();
+	new_exp = now + ag_session_max_age(&app->conf, p->s.created_at, now);
+	if (p->tok.session_changed) {
+		if ((r = ag_session_write(app, &req->cookies, &p->s, cw)) ==
+		    AG_OK)
+			p->wrote = o->set_cookie;
+		else
+			ag_err("%s: the refreshed session was not saved: %s",
+			    o->who, ag_strerror(r));
+	} else if (o->set_cookie &&
+	    ag_session_should_roll(&app->conf, p->s.exp, new_exp) &&
+	    ag_session_roll(app, &req->cookies, &p->s, w) == AG_OK)
+		p->wrote = 1;
+
+	/* 4. What the program sees. */
+	p->es.user = ag_session_user(&p->s);
+	p->es.remote_user_claim = app->conf.remote_user_claim;
+	p->es.session_expires = p->s.exp;
+	r = AG_OK;
+out:
+	ag_resp_free(&scratch);
+	return r;
+}
+
+void
+ag_protect_free(struct ag_protect *p)
+{
+	if (p == NULL)
+		return;
+	ag_token_clear(&p->tok);
+	ag_session_free(&p->s);
+	memset(p, 0, sizeof(*p));
+}
