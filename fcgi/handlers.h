@@ -23,6 +23,8 @@ int	 ag_h_logout(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_profile(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_health(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_access_token(struct ag_app *, struct ag_req *, struct ag_resp *);
+/* POST /auth/backchannel-logout (fcgi/h-backchannel.c): 204, 400, 413, 503. */
+int	 ag_h_backchannel(struct ag_app *, struct ag_req *, struct ag_resp *);
 /*
  * The AUTHORIZER role (any path): 200 with the Variable-* lines of
  * SPEC section 5 for a valid session; else the answer the browser gets

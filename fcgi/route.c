@@ -14,6 +14,7 @@ enum ag_route {
 	AG_ROUTE_PROFILE,
 	AG_ROUTE_HEALTH,
 	AG_ROUTE_ACCESS_TOKEN,
+	AG_ROUTE_BACKCHANNEL,
 	AG_ROUTE__MAX
 };
 
@@ -28,6 +29,7 @@ static const struct {
 	{ "GET", "/profile", ag_h_profile },		/* AG_ROUTE_PROFILE */
 	{ "GET", "/health", ag_h_health },		/* AG_ROUTE_HEALTH */
 	{ "GET", "/access-token", ag_h_access_token },	/* AG_ROUTE_ACCESS_TOKEN */
+	{ "POST", "/backchannel-logout", ag_h_backchannel }, /* AG_ROUTE_BACKCHANNEL */
 };
 
 int
@@ -61,7 +63,7 @@ ag_route(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	const char *prefix = app->conf.route_prefix;
 	const char *path = req->path != NULL ? req->path : "";
 	size_t plen = strlen(prefix), rlen;
-	int i, path_known = 0;
+	int i, path_known = -1;
 
 	(void)ag_resp_header(w, "X-Content-Type-Options", "nosniff");
 	/* AUTHORIZER: any path, any method; the routes are not served. */
@@ -86,7 +88,7 @@ ag_route(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		if (strlen(routes[i].path) != rlen ||
 		    strncmp(routes[i].path, path, rlen) != 0)
 			continue;
-		path_known = 1;
+		path_known = i;
 		if (req->method == NULL ||
 		    strcmp(req->method, routes[i].method) != 0)
 			continue;
@@ -96,8 +98,8 @@ ag_route(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 			ag_resp_text(w, 500, "Internal error.");
 		return;
 	}
-	if (path_known) {
-		(void)ag_resp_header(w, "Allow", "GET");
+	if (path_known >= 0) {
+		(void)ag_resp_header(w, "Allow", routes[path_known].method);
 		ag_resp_text(w, 405, "Method not allowed.");
 	} else
 		ag_resp_text(w, 404, "Not found.");

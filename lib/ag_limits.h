@@ -39,6 +39,10 @@
 #define AG_MAX_FETCH_BODY	(8 * 1024 * 1024) /* --data / --data-file */
 #define AG_MAX_FETCH_HEADERS	32		/* --header options */
 
+/* Back-channel logout tokens. */
+#define AG_BCLOGOUT_MAX_AGE	600		/* seconds a logout token may be old */
+#define AG_BCLOGOUT_MAX_JTI	256		/* bytes of its jti */
+
 /* Configuration. */
 #define AG_MAX_CONF_FILE	(256 * 1024)
 #define AG_MAX_CONF_LINE	4096

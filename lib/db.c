@@ -50,6 +50,11 @@ enum stmt {
 	STMT_REFRESH_LOCK,
 	STMT_REFRESH_FINISH,
 	STMT_REFRESH_PURGE,
+	STMT_JTI_PURGE,
+	STMT_JTI_ADD,
+	STMT_LOGOUT_PURGE,
+	STMT_LOGOUT_ADD,
+	STMT_LOGOUT_FIND,
 	STMT__MAX
 };
 
@@ -74,6 +79,11 @@ static const char *const stmt_names[STMT__MAX] = {
 	"refresh lock",		/* STMT_REFRESH_LOCK */
 	"refresh finish",	/* STMT_REFRESH_FINISH */
 	"refresh purge",	/* STMT_REFRESH_PURGE */
+	"jti purge",		/* STMT_JTI_PURGE */
+	"jti add",		/* STMT_JTI_ADD */
+	"logout purge",		/* STMT_LOGOUT_PURGE */
+	"logout add",		/* STMT_LOGOUT_ADD */
+	"logout find",		/* STMT_LOGOUT_FIND */
 };
 
 /* The columns of a row, in this order, for GET, LIST and LIST_SUB. */
@@ -137,6 +147,24 @@ static const char *const stmt_sql[STMT__MAX] = {
 	"expires_at = ?4, result = ?5",
 	/* STMT_REFRESH_PURGE: ?1 now */
 	"DELETE FROM refresh_results WHERE expires_at <= ?1",
+	/* STMT_JTI_PURGE: ?1 now */
+	"DELETE FROM logout_jtis WHERE expires_at <= ?1",
+	/* STMT_JTI_ADD: ?1 jti, ?2 now, ?3 expiry; no change: a replay */
+	"INSERT INTO logout_jtis (jti, expires_at) VALUES (?1, ?3) "
+	"ON CONFLICT (jti) DO UPDATE SET expires_at = ?3 "
+	"WHERE logout_jtis.expires_at <= ?2",
+	/* STMT_LOGOUT_PURGE: ?1 now */
+	"DELETE FROM logouts WHERE expires_at <= ?1",
+	/* STMT_LOGOUT_ADD: ?1 sid, ?2 sub, ?3 at, ?4 expiry */
+	"INSERT INTO logouts (sid, sub, at, expires_at) "
+	"VALUES (?1, ?2, ?3, ?4)",
+	/*
+	 * STMT_LOGOUT_FIND: ?1 the session's sid (may be NULL), ?2 its
+	 * sub, ?3 its createdAt, ?4 now.  One row per index probe: by
+	 * sid, or by sub among the sub-only logouts.
+	 */
+	"SELECT 1 FROM logouts WHERE (sid = ?1 OR (sid IS NULL AND "
+	"sub = ?2)) AND at >= ?3 AND expires_at > ?4 LIMIT 1",
 };
 
 struct ag_db {
@@ -1191,5 +1219,104 @@ ag_db_refresh_finish(struct ag_db *db, const char *key, int ok,
 out:
 	explicit_bzero(skey, sizeof(skey));
 	ag_buf_free(&sealed);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Back-channel logout (sql/0003-logouts.sql)                          */
+
+/* Run the purge statement s with ?1 = now. */
+static int
+purge_before(struct ag_db *db, enum stmt s, int64_t now)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prepare(db, s, &st)) != AG_OK)
+		return r;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK) {
+		r = fail(db, s, sqlite3_errcode(db->h));
+		done(st);
+		return r;
+	}
+	return run(db, s, st);
+}
+
+int
+ag_db_jti_remember(struct ag_db *db, const char *jti, int64_t now,
+    int64_t expires_at)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (jti == NULL || *jti == '\0')
+		return AG_ERR_PARSE;
+	if ((r = purge_before(db, STMT_JTI_PURGE, now)) != AG_OK)
+		return r;
+	if ((r = prepare(db, STMT_JTI_ADD, &st)) != AG_OK)
+		return r;
+	if (bind_text(st, 1, jti) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, expires_at) != SQLITE_OK) {
+		r = fail(db, STMT_JTI_ADD, sqlite3_errcode(db->h));
+		done(st);
+		return r;
+	}
+	if ((r = run(db, STMT_JTI_ADD, st)) == AG_OK &&
+	    sqlite3_changes(db->h) == 0)
+		r = AG_ERR_DENIED;
+	return r;
+}
+
+int
+ag_db_logout_record(struct ag_db *db, const char *sid, const char *sub,
+    int64_t at, int64_t expires_at)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (sid == NULL && sub == NULL)
+		return AG_ERR_PARSE;
+	if ((r = purge_before(db, STMT_LOGOUT_PURGE, at)) != AG_OK)
+		return r;
+	if ((r = prepare(db, STMT_LOGOUT_ADD, &st)) != AG_OK)
+		return r;
+	if (bind_text(st, 1, sid) != SQLITE_OK ||
+	    bind_text(st, 2, sub) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, at) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, expires_at) != SQLITE_OK) {
+		r = fail(db, STMT_LOGOUT_ADD, sqlite3_errcode(db->h));
+		done(st);
+		return r;
+	}
+	return run(db, STMT_LOGOUT_ADD, st);
+}
+
+int
+ag_db_logout_find(struct ag_db *db, const char *sid, const char *sub,
+    int64_t created_at, int64_t now, int *found)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+
+	*found = 0;
+	if (sub == NULL)
+		return AG_ERR_PARSE;
+	if ((r = prepare(db, STMT_LOGOUT_FIND, &st)) != AG_OK)
+		return r;
+	if (bind_text(st, 1, sid) != SQLITE_OK ||
+	    bind_text(st, 2, sub) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, created_at) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK) {
+		r = fail(db, STMT_LOGOUT_FIND, sqlite3_errcode(db->h));
+		done(st);
+		return r;
+	}
+	rc = step_first(db, st);
+	if (rc == SQLITE_ROW)
+		*found = 1;
+	else if (rc != SQLITE_DONE)
+		r = fail(db, STMT_LOGOUT_FIND, rc);
+	done(st);
 	return r;
 }

@@ -204,4 +204,32 @@ int	 ag_db_refresh_finish(struct ag_db *, const char *key, int ok,
 /* Delete refresh rows past their expires_at; *count (may be NULL). */
 int	 ag_db_refresh_purge(struct ag_db *, int64_t now, int *count);
 
+/*
+ * Back-channel logout (tables logout_jtis and logouts,
+ * sql/0003-logouts.sql).
+ *
+ * Remember a logout token's jti until expires_at (rows past their
+ * expiry are deleted first).  AG_OK when it was not known;
+ * AG_ERR_DENIED when it is (a replay); AG_ERR_PARSE for an empty jti;
+ * AG_ERR_BUSY / AG_ERR_DB.  jti is not taken.
+ */
+int	 ag_db_jti_remember(struct ag_db *, const char *jti, int64_t now,
+	    int64_t expires_at);
+/*
+ * Record a logout at time at for the cookie store: of the session sid
+ * when sid is non-NULL, else of every session of sub.  The row is kept
+ * until expires_at (when every session created before at has expired);
+ * rows past their expiry at time at are deleted first.  AG_ERR_PARSE
+ * when both are NULL.
+ */
+int	 ag_db_logout_record(struct ag_db *, const char *sid, const char *sub,
+	    int64_t at, int64_t expires_at);
+/*
+ * *found = 1 when a logout recorded at or after created_at, unexpired
+ * at now, names sid (when non-NULL) or, as a sub-only logout, sub:
+ * one indexed SELECT.  AG_ERR_PARSE when sub is NULL (*found = 0).
+ */
+int	 ag_db_logout_find(struct ag_db *, const char *sid, const char *sub,
+	    int64_t created_at, int64_t now, int *found);
+
 #endif

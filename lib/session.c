@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "err.h"
@@ -166,6 +167,43 @@ check_data(const struct ag_conf *c, ag_json *data, int64_t now,
 	return AG_OK;
 }
 
+/*
+ * Back-channel logout with the cookie store (fcgi/h-backchannel.c):
+ * the session lives in the browser and cannot be deleted, so a logout
+ * is recorded in session.db (table logouts) and here a session is
+ * refused when its internal.sid -- or, for a logout token carrying only
+ * a sub, its user.sub -- was logged out at or after its createdAt.
+ * Without a session.db file no logout can have been recorded: no check,
+ * no cost.  Otherwise one indexed SELECT (the connection stays open for
+ * the process).  A database that exists but cannot be used is an error
+ * (the caller answers 503), not a free pass.  AG_OK, AG_ERR_NOTFOUND
+ * (logged out), AG_ERR_DB / AG_ERR_BUSY.
+ */
+static int
+check_logout(struct ag_app *app, ag_json *data, int64_t created,
+    int64_t now)
+{
+	const char *db_path = app->conf.session_db;
+	struct ag_db *db;
+	int r, found;
+
+	if (app->db == NULL && (db_path == NULL || *db_path == '\0' ||
+	    access(db_path, F_OK) != 0))
+		return AG_OK;
+	if ((r = ag_app_db(app, &db)) != AG_OK)
+		return r;
+	r = ag_db_logout_find(db, ag_json_get_str(ag_json_get(data,
+	    "internal"), "sid"), ag_json_get_str(ag_json_get(data, "user"),
+	    "sub"), created, now, &found);
+	if (r != AG_OK)
+		return r;
+	if (found) {
+		ag_debug("session: ended by a back-channel logout");
+		return AG_ERR_NOTFOUND;
+	}
+	return AG_OK;
+}
+
 int
 ag_session_read_id(struct ag_app *app, const char *id,
     struct ag_session *out)
@@ -234,6 +272,10 @@ ag_session_read(struct ag_app *app, const struct ag_cookies *jar,
 		cookie = NULL;
 	}
 	if ((r = check_data(c, data, now, &created)) != AG_OK)
+		goto out;
+	/* The sqlite store deleted the rows; the cookie store must ask. */
+	if (c->store != AG_STORE_SQLITE &&
+	    (r = check_logout(app, data, created, now)) != AG_OK)
 		goto out;
 	ag_json_del(data, "exp");
 	out->data = data;

@@ -27,7 +27,7 @@ PRAGMA foreign_keys = ON;
 PRAGMA busy_timeout = 2000;	-- then AG_ERR_BUSY after a bounded retry
 
 -- Which migrations ran: the number of the last one.
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- One row per login.  The row is the server side of the "__session"
 -- cookie, which holds only the sealed {"id": ...}.
@@ -102,3 +102,27 @@ CREATE TABLE refresh_results (
 );
 
 CREATE INDEX refresh_results_expires_at ON refresh_results (expires_at);
+
+-- Back-channel logout (0003).  The jti of every accepted logout token,
+-- until the token could no longer be accepted anyway (replay refused).
+CREATE TABLE logout_jtis (
+	jti		TEXT PRIMARY KEY NOT NULL,	-- the token's jti
+	expires_at	INTEGER NOT NULL		-- forget after
+);
+
+CREATE INDEX logout_jtis_expires_at ON logout_jtis (expires_at);
+
+-- Logouts of cookie sessions (session.store = cookie): a session whose
+-- internal.sid (or, for a sub-only token, user.sub) appears here with
+-- at >= its createdAt is refused by every read.
+CREATE TABLE logouts (
+	sid		TEXT,				-- internal.sid, or NULL
+	sub		TEXT,				-- user.sub, or NULL
+	at		INTEGER NOT NULL,		-- when, Unix seconds
+	expires_at	INTEGER NOT NULL,		-- forget after
+	CHECK (sid IS NOT NULL OR sub IS NOT NULL)
+);
+
+CREATE INDEX logouts_sid ON logouts (sid);
+CREATE INDEX logouts_sub ON logouts (sub);
+CREATE INDEX logouts_expires_at ON logouts (expires_at);
