@@ -57,6 +57,9 @@
 //                         administrator would: {"revoked": N}
 //   POST /test/backchannel-logout?sub=S[&sid=SID][&client_id=C]
 //                         send a back-channel logout token to the client(s)
+//   POST /test/sign?payload=JSON[&header=JSON]
+//                         a JWT signed with the provider's RS256 key (kid
+//                         rsa1), as text: for crafting hostile logout tokens
 
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -330,6 +333,14 @@ async function main() {
 	const config = {
 		clients: clientsFromEnv(port),
 		jwks,
+		// Every relying party of the tests listens on 127.0.0.1, which
+		// the library's SSRF guard for outgoing requests refuses
+		// ("fetch failed"): drop the guard, or no back-channel logout
+		// token could ever be delivered.
+		fetch: (url, options) => {
+			delete options.dispatcher;
+			return fetch(url, options);
+		},
 		cookies: {
 			keys: ['authgate-test-idp-cookie-key-0', 'authgate-test-idp-cookie-key-1'],
 		},
@@ -492,6 +503,18 @@ async function main() {
 			stats.grants_revoked += n;
 			ctx.type = 'json';
 			ctx.body = JSON.stringify({ revoked: n });
+			return;
+		}
+		if (path === '/test/sign' && ctx.method === 'POST') {
+			// A JWT signed with the provider's RS256 key (kid rsa1):
+			// header and payload are JSON in the query; header
+			// members override {alg: RS256, kid: rsa1}.
+			const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+			const header = { alg: 'RS256', kid: 'rsa1', ...JSON.parse(ctx.query.header || '{}') };
+			const input = `${enc(header)}.${enc(JSON.parse(ctx.query.payload || '{}'))}`;
+			const sig = crypto.sign('sha256', Buffer.from(input), rsa.privateKey);
+			ctx.type = 'text';
+			ctx.body = `${input}.${sig.toString('base64url')}`;
 			return;
 		}
 		if (path === '/test/backchannel-logout' && ctx.method === 'POST') {
