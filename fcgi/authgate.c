@@ -275,21 +275,29 @@ out:
  * configuration: any other path (-c, AUTHGATE_CONFIG) is read with the
  * caller's own rights, or the group would read files for them.
  */
+/* Drop the setgid group; 1 (with a line on stderr) when that fails. */
 static int
-guard_config(void)
+drop_group(void)
 {
-	const char *p = conf_path != NULL ? conf_path :
-	    getenv("AUTHGATE_CONFIG");
 	char why[256];
 
-	if (!ag_priv_elevated() || p == NULL ||
-	    strcmp(p, AG_CONF_DEFAULT_PATH) == 0)
-		return 0;
 	if (ag_priv_drop(why, sizeof(why)) != AG_OK) {
 		fprintf(stderr, "authgate: %s\n", why);
 		return 1;
 	}
 	return 0;
+}
+
+static int
+guard_config(void)
+{
+	const char *p = conf_path != NULL ? conf_path :
+	    getenv("AUTHGATE_CONFIG");
+
+	if (!ag_priv_elevated() || p == NULL ||
+	    strcmp(p, AG_CONF_DEFAULT_PATH) == 0)
+		return 0;
+	return drop_group();
 }
 
 /* 1 when the arguments name a session by id (--session ID). */
@@ -321,7 +329,6 @@ static int
 guard_command(const char *cmd, int argc, char *argv[])
 {
 	static const char *const keep[] = { "session", "token", "fetch" };
-	char why[256];
 	size_t i;
 
 	if (!ag_priv_elevated())
@@ -329,11 +336,7 @@ guard_command(const char *cmd, int argc, char *argv[])
 	for (i = 0; i < sizeof(keep) / sizeof(*keep); i++)
 		if (strcmp(cmd, keep[i]) == 0 && !names_session(argc, argv))
 			return 0;
-	if (ag_priv_drop(why, sizeof(why)) != AG_OK) {
-		fprintf(stderr, "authgate: %s\n", why);
-		return 1;
-	}
-	return 0;
+	return drop_group();
 }
 
 /* 1 when the arguments ask for help: then no configuration is needed. */
