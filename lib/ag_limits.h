@@ -66,12 +66,16 @@
  * the token call, a JWKS fetch).  Waiters poll every AG_REFRESH_POLL_MS
  * for the lock time plus AG_REFRESH_WAIT_EXTRA_SECS, then give up.  An
  * outcome, success or failure, serves every caller of the same refresh
- * token for AG_REFRESH_KEEP_SECS.
+ * token, audience and scope for AG_REFRESH_KEEP_SECS; a rotation is
+ * remembered as long, and a request whose refresh token was spent by a
+ * refresh for another audience follows at most AG_REFRESH_HOPS such
+ * rotations.
  */
 #define AG_REFRESH_LOCK_SECS	5
 #define AG_REFRESH_KEEP_SECS	30
 #define AG_REFRESH_POLL_MS	100
 #define AG_REFRESH_WAIT_EXTRA_SECS 3
+#define AG_REFRESH_HOPS		4
 #define AG_IPSIE_LEEWAY		30		/* sessionExpiresAt margin, s */
 
 #endif

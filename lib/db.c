@@ -50,6 +50,7 @@ enum stmt {
 	STMT_REFRESH_LOCK,
 	STMT_REFRESH_FINISH,
 	STMT_REFRESH_PURGE,
+	STMT_REFRESH_RELEASE,
 	STMT_JTI_PURGE,
 	STMT_JTI_ADD,
 	STMT_LOGOUT_PURGE,
@@ -79,6 +80,7 @@ static const char *const stmt_names[STMT__MAX] = {
 	"refresh lock",		/* STMT_REFRESH_LOCK */
 	"refresh finish",	/* STMT_REFRESH_FINISH */
 	"refresh purge",	/* STMT_REFRESH_PURGE */
+	"refresh release",	/* STMT_REFRESH_RELEASE */
 	"jti purge",		/* STMT_JTI_PURGE */
 	"jti add",		/* STMT_JTI_ADD */
 	"logout purge",		/* STMT_LOGOUT_PURGE */
@@ -147,6 +149,8 @@ static const char *const stmt_sql[STMT__MAX] = {
 	"expires_at = ?4, result = ?5",
 	/* STMT_REFRESH_PURGE: ?1 now */
 	"DELETE FROM refresh_results WHERE expires_at <= ?1",
+	/* STMT_REFRESH_RELEASE: ?1 key */
+	"DELETE FROM refresh_results WHERE key = ?1",
 	/* STMT_JTI_PURGE: ?1 now */
 	"DELETE FROM logout_jtis WHERE expires_at <= ?1",
 	/* STMT_JTI_ADD: ?1 jti, ?2 now, ?3 expiry; no change: a replay */
@@ -1179,6 +1183,42 @@ out:
 		*state = AG_REFRESH_WAIT;
 	}
 	return r;
+}
+
+int
+ag_db_refresh_peek(struct ag_db *db, const char *key, int64_t now,
+    int *state, ag_json **result)
+{
+	int r, have;
+
+	*state = -1;
+	*result = NULL;
+	if (!refresh_key_ok(key))
+		return AG_ERR_PARSE;
+	/* One SELECT: atomic without a transaction, and takes no lock. */
+	if ((r = refresh_get(db, key, now, &have, result)) != AG_OK)
+		return r;
+	if (have == AG_REFRESH_DONE || have == AG_REFRESH_FAILED)
+		*state = have;
+	return AG_OK;
+}
+
+int
+ag_db_refresh_release(struct ag_db *db, const char *key)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!refresh_key_ok(key))
+		return AG_ERR_PARSE;
+	if ((r = prepare(db, STMT_REFRESH_RELEASE, &st)) != AG_OK)
+		return r;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		r = fail(db, STMT_REFRESH_RELEASE, sqlite3_errcode(db->h));
+		done(st);
+		return r;
+	}
+	return run(db, STMT_REFRESH_RELEASE, st);
 }
 
 int

@@ -166,8 +166,9 @@ int	 ag_db_session_list(struct ag_db *, const char *sub, int64_t now,
 
 /*
  * Refresh coordination (table refresh_results, sql/0002-refresh.sql).
- * key names one refresh grant: AG_DB_REFRESH_KEY_LEN lower-case hex
- * characters (a SHA-256, never a token).  The outcome is sealed with a
+ * key names one refresh grant or one refresh token's lock (lib/token.c
+ * uses both): AG_DB_REFRESH_KEY_LEN lower-case hex characters (a
+ * SHA-256, never a token).  The outcome is sealed with a
  * key derived from the database key and the row's key.
  */
 #define AG_DB_REFRESH_KEY_LEN	64
@@ -201,6 +202,22 @@ int	 ag_db_refresh_claim(struct ag_db *, const char *key, int64_t now,
  */
 int	 ag_db_refresh_finish(struct ag_db *, const char *key, int ok,
 	    ag_json *result, int64_t now);
+/*
+ * Look at key without claiming it (one SELECT, no transaction): an
+ * unexpired 'done' or 'failed' row sets *state DONE or FAILED and
+ * *result to its unsealed outcome (owned by the caller); otherwise (no
+ * row, expired, 'pending', an outcome that does not open) *state is -1
+ * and *result NULL.  AG_ERR_PARSE for a malformed key; AG_ERR_BUSY /
+ * AG_ERR_DB.
+ */
+int	 ag_db_refresh_peek(struct ag_db *, const char *key, int64_t now,
+	    int *state, ag_json **result);
+/*
+ * Delete the row of key, whatever its state (a lock we hold and give
+ * back, so that the next claim is MINE).  AG_OK also when there is no
+ * such row.
+ */
+int	 ag_db_refresh_release(struct ag_db *, const char *key);
 /* Delete refresh rows past their expires_at; *count (may be NULL). */
 int	 ag_db_refresh_purge(struct ag_db *, int64_t now, int *count);
 

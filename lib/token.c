@@ -28,23 +28,45 @@
  *     unknown expiry, or expiresAt <= now + token_refresh_buffer):
  *     refresh (6-8); else the cached token.
  *  6. Coordinate (any session store; the refresh token in a cookie is
- *     shared by every parallel request of the browser):
- *     a. key = hex SHA-256(refresh token NUL audience sent NUL
- *        effective scope) -- the token itself is never stored;
- *     b. ag_db_refresh_claim on session.db:
- *        MINE   -> 7, then ag_db_refresh_finish stores the outcome,
- *                  success or failure, for AG_REFRESH_KEEP_SECS;
- *        WAIT   -> sleep AG_REFRESH_POLL_MS and claim again, for at most
+ *     shared by every parallel request of the browser).  One refresh
+ *     token may be presented to the token endpoint once (rotation with
+ *     reuse detection revokes the whole grant otherwise), whatever the
+ *     audience and scope asked for, so there are two kinds of row in
+ *     refresh_results, keyed by hex SHA-256 -- the token itself is
+ *     never stored:
+ *       result key = SHA-256(refresh token NUL audience sent NUL
+ *                    effective scope): the outcome of one refresh;
+ *       lock key   = SHA-256(refresh token): the refresh token's lock,
+ *                    then what became of it.
+ *     With RT the refresh token in hand:
+ *     a. session.db cannot be opened (absent, not migrated, not
+ *        configured) -> a warning, then 7 without coordination;
+ *        database busy or failing once open -> store_unavailable.
+ *     b. ag_db_refresh_peek(result key): an outcome, success or failure
+ *        (mfa_required stays mfa_required) -> it, no provider call.
+ *     c. ag_db_refresh_claim(lock key), then b once more (the owner
+ *        stores the outcome before it settles the lock, so a request
+ *        of the same audience that raced past b finds it here):
+ *        MINE   -> 7 with RT, then d;
+ *        WAIT   -> sleep AG_REFRESH_POLL_MS and go to b, for at most
  *                  the lock time plus AG_REFRESH_WAIT_EXTRA_SECS (so a
  *                  crashed owner's lock expires inside the wait and we
  *                  take over), then failed_to_refresh_token "refresh by
  *                  another process did not finish";
- *        DONE   -> the stored outcome, no provider call;
- *        FAILED -> the stored failure (mfa_required stays mfa_required),
- *                  no provider call;
- *        session.db cannot be opened (absent, not migrated, not
- *        configured) -> a warning, then 7 without coordination;
- *        database busy or failing once open -> store_unavailable.
+ *        DONE   -> RT was spent by a refresh for another audience or
+ *                  scope and rotated into RT' (the record): RT = RT',
+ *                  go to b with RT's keys; at most AG_REFRESH_HOPS
+ *                  times.  The session keeps RT' (or what it rotates
+ *                  into), even when that refresh then fails;
+ *        FAILED -> the stored failure, no provider call (no storm).
+ *     d. The owner stores the outcome under the result key for
+ *        AG_REFRESH_KEEP_SECS, then settles the lock: rotated -> 'done'
+ *        with the sealed record {"refresh_token": RT'} for as long;
+ *        a failure that may have spent RT (invalid_grant, no clear
+ *        answer, a refused ID token) -> 'failed' with the failure;
+ *        otherwise (not rotated; not sent; another OAuth error such as
+ *        mfa_required) the lock row is deleted: RT is still good, and
+ *        the next waiter takes the lock and refreshes with it.
  *     The lock lasts max(AG_REFRESH_LOCK_SECS, 3 * http.timeout_ms +
  *     1 s): the owner's work under the lock is discovery, the token
  *     call and at most one JWKS fetch, each bounded by http.timeout_ms,
@@ -79,8 +101,10 @@
  *    (RFC 6749 5.1: omitted means unchanged); without expires_in the
  *    token gets 3600 s, as at login.
  *  - A failure of any kind (not only a provider error) is remembered
- *    for AG_REFRESH_KEEP_SECS: a lost answer may still have rotated
- *    the token, and a retry would then trip reuse detection.
+ *    for AG_REFRESH_KEEP_SECS for its audience and scope: a lost answer
+ *    may still have rotated the token, and a retry would then trip
+ *    reuse detection (for every audience, through the lock row, when
+ *    the failure may have spent the token; see 6d).
  *  - The encrypted mfa_token carries the target audience (requested,
  *    else conf) and the effective scope of the refresh that failed.
  */
@@ -303,14 +327,33 @@ scope_equal(const char *a, const char *b)
 	return ag_token_scope_subset(a, b) && ag_token_scope_subset(b, a);
 }
 
+/* out = lower-case hex SHA-256 of [p, p+n). */
+static int
+hex_sha256(const void *p, size_t n, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char h[AG_SHA256_LEN];
+	size_t i;
+	int r;
+
+	out[0] = '\0';
+	if ((r = ag_sha256(p, n, h)) != AG_OK)
+		goto out;
+	for (i = 0; i < AG_SHA256_LEN; i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 0xf];
+	}
+	out[2 * AG_SHA256_LEN] = '\0';
+out:
+	explicit_bzero(h, sizeof(h));
+	return r;
+}
+
 int
 ag_token_refresh_key(const char *rt, const char *audience, const char *scope,
     char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char h[AG_SHA256_LEN];
 	struct ag_buf b;
-	size_t i;
 	int r;
 
 	out[0] = '\0';
@@ -320,18 +363,21 @@ ag_token_refresh_key(const char *rt, const char *audience, const char *scope,
 	if ((r = ag_buf_add(&b, rt, strlen(rt) + 1)) != AG_OK ||
 	    (r = ag_buf_add(&b, audience != NULL ? audience : "",
 	    (audience != NULL ? strlen(audience) : 0) + 1)) != AG_OK ||
-	    (r = ag_buf_puts(&b, scope != NULL ? scope : "")) != AG_OK ||
-	    (r = ag_sha256(b.data, b.len, h)) != AG_OK)
+	    (r = ag_buf_puts(&b, scope != NULL ? scope : "")) != AG_OK)
 		goto out;
-	for (i = 0; i < AG_SHA256_LEN; i++) {
-		out[2 * i] = hex[h[i] >> 4];
-		out[2 * i + 1] = hex[h[i] & 0xf];
-	}
-	out[2 * AG_SHA256_LEN] = '\0';
+	r = hex_sha256(b.data, b.len, out);
 out:
 	ag_buf_free(&b);
-	explicit_bzero(h, sizeof(h));
 	return r;
+}
+
+int
+ag_token_lock_key(const char *rt, char out[65])
+{
+	out[0] = '\0';
+	if (rt == NULL)
+		return AG_ERR_PARSE;
+	return hex_sha256(rt, strlen(rt), out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -797,56 +843,200 @@ coord_db(struct ag_app *app, struct ag_db **db)
 }
 
 /*
- * The outcome of the refresh g (the script, 6): *out as grant() builds
- * it, from us or from another process.  f is set for store and
- * coordination failures only.
+ * 1 when the failure d may have spent the refresh token, so that no
+ * other refresh may present it: no clear answer (server_error,
+ * temporarily_unavailable, our unknown_error), invalid_grant (the token
+ * is dead), or tokens we refused (invalid_id_token: a rotated refresh
+ * token among them is lost).  Not sent (discovery_error, request_error)
+ * or refused with another OAuth error (mfa_required, access_denied,
+ * invalid_scope, ...): the token is still good for other audiences.
  */
 static int
-coordinated(struct ag_app *app, const struct grant *g, ag_json **out,
-    struct ag_token_fail *f)
+maybe_spent(const ag_json *d)
+{
+	static const char *const spent[] = { "invalid_grant", "server_error",
+	    "temporarily_unavailable", "unknown_error", "invalid_id_token" };
+	const char *code = ag_json_get_str(d, "error");
+	size_t i;
+
+	if (code == NULL)
+		return 1;
+	for (i = 0; i < sizeof(spent) / sizeof(spent[0]); i++)
+		if (strcmp(code, spent[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Settle the lock of the refresh token rt after our grant returned d
+ * (the script, 6d): rotated -> 'done' with {"refresh_token": the new
+ * one}; a failure that may have spent it -> 'failed' with d; else
+ * (not rotated, or refused without spending it) the lock is released.
+ */
+static void
+finish_lock(struct ag_db *db, const char *lkey, const char *rt, ag_json *d)
+{
+	const char *next = ag_json_get_str(d, "refresh_token");
+	ag_json *rec = NULL;
+	int r;
+
+	if (ag_json_get(d, "error") != NULL) {
+		if (maybe_spent(d))
+			r = ag_db_refresh_finish(db, lkey, 0, d, ag_now());
+		else
+			r = ag_db_refresh_release(db, lkey);
+	} else if (next == NULL || *next == '\0' || strcmp(next, rt) == 0)
+		r = ag_db_refresh_release(db, lkey);
+	else if ((rec = ag_json_object()) == NULL ||
+	    (r = ag_json_set_str(rec, "refresh_token", next)) != AG_OK)
+		r = AG_ERR_NOMEM;	/* the lock expires by itself */
+	else
+		r = ag_db_refresh_finish(db, lkey, 1, rec, ag_now());
+	if (r != AG_OK)
+		ag_err("token: refresh lock %.8s...: cannot settle: %s", lkey,
+		    ag_strerror(r));
+	ag_json_free(rec);
+}
+
+/*
+ * The outcome of the refresh g (the script, 6): *out as grant() builds
+ * it, from us or from another process, and *rt (owned, wipe with
+ * ag_strfree) the refresh token it was obtained with -- g's own, or
+ * the one it rotated into when another refresh spent it first.  f is
+ * set for store and coordination failures only.
+ */
+static int
+coordinated(struct ag_app *app, const struct grant *g0, ag_json **out,
+    char **rt, struct ag_token_fail *f)
 {
 	struct ag_db *db;
-	char key[AG_DB_REFRESH_KEY_LEN + 1];
+	struct grant g = *g0;
+	char key[AG_DB_REFRESH_KEY_LEN + 1], lkey[AG_DB_REFRESH_KEY_LEN + 1];
+	char *cur = NULL;
+	ag_json *rec = NULL;
+	const char *next;
 	int64_t lock = lock_secs(&app->conf), deadline;
-	int r, state, fr;
+	int r, state, hops = 0;
 
 	*out = NULL;
+	*rt = NULL;
 	if ((r = coord_db(app, &db)) != AG_OK)
 		return failf(f, AG_TOKEN_STORE, "refresh: session database "
 		    "busy");
-	if (db == NULL)
-		return grant(app, g, out) == AG_OK ? AG_TOKEN_OK :
-		    failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: out of memory");
-	if (ag_token_refresh_key(g->refresh_token, g->audience, g->key_scope,
-	    key) != AG_OK)
-		return failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: no key");
+	if ((cur = strdup(g0->refresh_token)) == NULL)
+		return failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: out of "
+		    "memory");
+	if (db == NULL) {
+		if (grant(app, &g, out) != AG_OK) {
+			r = failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: out "
+			    "of memory");
+			goto out;
+		}
+		goto served;
+	}
 	deadline = mono_ms() + (lock + AG_REFRESH_WAIT_EXTRA_SECS) * 1000;
 	for (;;) {
-		if ((r = ag_db_refresh_claim(db, key, ag_now(), lock, &state,
-		    out)) != AG_OK)
-			return failf(f, AG_TOKEN_STORE, "refresh: session "
-			    "database: %s", ag_strerror(r));
-		if (state == AG_REFRESH_DONE || state == AG_REFRESH_FAILED) {
-			ag_debug("token: refresh %.8s...: outcome of another "
-			    "process", key);
-			return AG_TOKEN_OK;
+		if (ag_token_refresh_key(cur, g.audience, g.key_scope, key) !=
+		    AG_OK || ag_token_lock_key(cur, lkey) != AG_OK) {
+			r = failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: no "
+			    "key");
+			goto out;
 		}
-		if (state == AG_REFRESH_MINE)
-			break;
-		if (mono_ms() >= deadline)
-			return failf(f, AG_TOKEN_FAILED_REFRESH, "refresh by "
-			    "another process did not finish");
-		sleep_ms(AG_REFRESH_POLL_MS);
+		/* 6b. Our outcome, already there. */
+		if ((r = ag_db_refresh_peek(db, key, ag_now(), &state,
+		    out)) != AG_OK)
+			goto store;
+		if (state != -1)
+			goto other;
+		/* 6c. The refresh token's lock. */
+		if ((r = ag_db_refresh_claim(db, lkey, ag_now(), lock, &state,
+		    &rec)) != AG_OK)
+			goto store;
+		if (state == AG_REFRESH_WAIT) {
+			if (mono_ms() >= deadline) {
+				r = failf(f, AG_TOKEN_FAILED_REFRESH, "refresh "
+				    "by another process did not finish");
+				goto out;
+			}
+			sleep_ms(AG_REFRESH_POLL_MS);
+			continue;
+		}
+		/*
+		 * Our outcome may have been stored after we looked: its
+		 * owner stores it before settling the lock.
+		 */
+		if ((r = ag_db_refresh_peek(db, key, ag_now(), &state,
+		    out)) != AG_OK)
+			goto store;
+		if (state != -1) {
+			if (rec == NULL && (r = ag_db_refresh_release(db,
+			    lkey)) != AG_OK)
+				goto store;	/* it was MINE */
+			goto other;
+		}
+		if (rec == NULL)
+			break;		/* MINE */
+		if (ag_json_get(rec, "error") != NULL) {
+			/* FAILED: the token may be spent; no storm. */
+			*out = rec;
+			rec = NULL;
+			goto other;
+		}
+		/* DONE: spent by a refresh for another audience or scope. */
+		next = ag_json_get_str(rec, "refresh_token");
+		if (next == NULL || *next == '\0' || hops >= AG_REFRESH_HOPS) {
+			r = failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: the "
+			    "refresh token was spent by another refresh and %s",
+			    next == NULL || *next == '\0' ? "its successor is "
+			    "unknown" : "rotated too often meanwhile");
+			goto out;
+		}
+		ag_debug("token: refresh %.8s...: the refresh token rotated "
+		    "in another process; following it", lkey);
+		hops++;
+		ag_strfree(cur);
+		cur = strdup(next);
+		ag_json_free(rec);
+		rec = NULL;
+		if (cur == NULL) {
+			r = failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: out "
+			    "of memory");
+			goto out;
+		}
+		deadline = mono_ms() + (lock + AG_REFRESH_WAIT_EXTRA_SECS) *
+		    1000;
 	}
-	if (grant(app, g, out) != AG_OK)
-		return failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: out of "
+	g.refresh_token = cur;
+	if (grant(app, &g, out) != AG_OK) {
+		r = failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: out of "
 		    "memory");	/* the lock expires by itself */
-	fr = ag_db_refresh_finish(db, key, ag_json_get(*out, "error") == NULL,
-	    *out, ag_now());
-	if (fr != AG_OK)
+		goto out;
+	}
+	/* 6d. The outcome first, then the lock (waiters rely on it). */
+	if ((r = ag_db_refresh_finish(db, key, ag_json_get(*out, "error") ==
+	    NULL, *out, ag_now())) != AG_OK)
 		ag_err("token: refresh %.8s...: cannot store the outcome for "
-		    "waiting requests: %s", key, ag_strerror(fr));
-	return AG_TOKEN_OK;
+		    "waiting requests: %s", key, ag_strerror(r));
+	finish_lock(db, lkey, cur, *out);
+	goto served;
+other:
+	ag_debug("token: refresh %.8s...: outcome of another process", key);
+served:
+	*rt = cur;
+	cur = NULL;
+	r = AG_TOKEN_OK;
+	goto out;
+store:
+	r = failf(f, AG_TOKEN_STORE, "refresh: session database: %s",
+	    ag_strerror(r));
+out:
+	ag_strfree(cur);
+	ag_json_free(rec);
+	if (r != AG_TOKEN_OK) {
+		ag_json_free(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -938,6 +1128,7 @@ refresh(struct ag_app *app, struct ag_session *s, const struct sel *sel,
 	struct grant g;
 	const char *sub, *csub;
 	ag_json *d = NULL, *claims, *user = NULL;
+	char *rt = NULL;
 	int r, ch = 0;
 
 	*changed = 0;
@@ -948,9 +1139,14 @@ refresh(struct ag_app *app, struct ag_session *s, const struct sel *sel,
 	g.scope = scope_req != NULL ? eff : NULL;
 	g.key_scope = eff;
 	g.sub = sub;
-	if ((r = coordinated(app, &g, &d, f)) != AG_TOKEN_OK)
+	if ((r = coordinated(app, &g, &d, &rt, f)) != AG_TOKEN_OK)
 		goto out;
 	if (ag_json_get(d, "error") != NULL) {
+		/* Spent by another refresh: keep its successor all the same. */
+		if (!streq(rt, sel->refresh_token) &&
+		    ag_json_set_str(ag_json_get(s->data, "tokenSet"),
+		    "refreshToken", rt) == AG_OK)
+			*changed = 1;
 		r = outcome_failed(d, target, eff, f);
 		goto out;
 	}
@@ -975,8 +1171,7 @@ refresh(struct ag_app *app, struct ag_session *s, const struct sel *sel,
 	    aud_req) != AG_OK ||
 	    dup_into(&o->id_token, ag_json_get_str(d, "id_token")) != AG_OK ||
 	    dup_into(&o->refresh_token, ag_json_get_str(d, "refresh_token") !=
-	    NULL ? ag_json_get_str(d, "refresh_token") : sel->refresh_token) !=
-	    AG_OK) {
+	    NULL ? ag_json_get_str(d, "refresh_token") : rt) != AG_OK) {
 		r = failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: out of memory");
 		goto out;
 	}
@@ -1022,6 +1217,7 @@ refresh(struct ag_app *app, struct ag_session *s, const struct sel *sel,
 out:
 	ag_json_free(user);
 	ag_json_free(d);
+	ag_strfree(rt);
 	return r;
 }
 

@@ -78,10 +78,14 @@ void	 ag_token_fail_clear(struct ag_token_fail *);
  * (signature, iss, aud, same sub) before its claims replace the user,
  * and stores the result per 8.4 in s->data (token->session_changed set:
  * the caller writes the session with ag_session_write).  Concurrent
- * refreshes of one refresh token anywhere on the machine make one call
- * to the token endpoint; the others wait (bounded) and reuse its
- * result for about 30 s; a failed refresh is remembered as long, so
- * failures are not retried in a storm.  AG_OK, or an error with f set.
+ * refreshes of one refresh token anywhere on the machine present it to
+ * the token endpoint once, whatever audiences and scopes they ask for:
+ * those asking for the same audience and scope wait (bounded) and
+ * reuse its result for about 30 s; those asking for another one wait,
+ * then refresh with the rotated refresh token it returned (which the
+ * session then keeps), or with the same one when it did not rotate.  A
+ * failed refresh is remembered as long, so failures are not retried in
+ * a storm.  AG_OK, or an error with f set.
  */
 int	 ag_token_get(struct ag_app *, struct ag_session *s,
 	    const struct ag_token_req *, struct ag_token *, struct ag_token_fail *f);
@@ -113,6 +117,12 @@ size_t	 ag_token_scope_count(const char *s);
  */
 int	 ag_token_refresh_key(const char *refresh_token, const char *audience,
 	    const char *scope, char out[65]);
+/*
+ * The lock key of a refresh token (one refresh in flight per refresh
+ * token, whatever the audience): lower-case hex SHA-256 of the token
+ * alone into out.  AG_ERR_PARSE for NULL.
+ */
+int	 ag_token_lock_key(const char *refresh_token, char out[65]);
 
 /* A token set as obtained by a refresh (borrowed strings). */
 struct ag_token_set {

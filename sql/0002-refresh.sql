@@ -2,13 +2,17 @@
 -- in flight or recently finished, so that concurrent requests holding
 -- the same (rotating) refresh token spend it once (lib/token.c).
 --
--- key is the lower-case hex SHA-256 of the refresh token, the audience
--- and the effective scope -- never the token itself.  A 'pending' row
--- is a lock held by the process calling the token endpoint until
--- expires_at; a 'done' or 'failed' row holds the outcome until
--- expires_at (30 seconds), sealed like the sessions' data (a key
--- derived from the secret and the row's key), so the file shows no
--- token.  Rows past expires_at are deleted by the next claim.
+-- key is a lower-case hex SHA-256, never the token itself, of either
+-- the refresh token alone (the refresh token's lock: one refresh in
+-- flight per refresh token, whatever the audience) or the refresh
+-- token, the audience and the effective scope (the outcome of one
+-- refresh).  A 'pending' row is a lock held by the process calling the
+-- token endpoint until expires_at; a 'done' or 'failed' row holds an
+-- outcome, or for a lock what became of the token (rotated into which,
+-- or a failure that may have spent it), until expires_at (30 seconds),
+-- sealed like the sessions' data (a key derived from the secret and
+-- the row's key), so the file shows no token.  Rows past expires_at
+-- are deleted by the next claim.
 --
 -- Runs inside the BEGIN IMMEDIATE ... COMMIT of lib/db.c with its
 -- user_version bump: no BEGIN, COMMIT or user_version here.

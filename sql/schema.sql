@@ -84,12 +84,13 @@ CREATE VIEW sessions_by_user AS
 	GROUP BY sub
 	ORDER BY max(last_seen) DESC;
 
--- Refresh coordination (0002): one row per refresh grant in flight or
--- just finished, so that concurrent requests holding the same rotating
--- refresh token spend it once (lib/token.c).  key is the hex SHA-256 of
--- the refresh token, the audience and the scope, never the token; a
--- 'pending' row is the lock of the process calling the token endpoint;
--- 'done' / 'failed' rows keep the sealed outcome for 30 seconds.
+-- Refresh coordination (0002), so that concurrent requests holding the
+-- same rotating refresh token spend it once (lib/token.c).  Two kinds
+-- of row, both keyed by a hex SHA-256, never by the token: the lock of
+-- a refresh token (SHA-256 of the token: 'pending' while a process calls
+-- the token endpoint, then 'done' naming the rotated token, or 'failed')
+-- and the result for one audience and scope (SHA-256 of token, audience
+-- and scope: the sealed outcome), each kept for 30 seconds.
 CREATE TABLE refresh_results (
 	key		TEXT PRIMARY KEY NOT NULL	-- SHA-256 hex
 			CHECK (length(key) = 64 AND key NOT GLOB '*[^0-9a-f]*'),

@@ -8,7 +8,9 @@
  * and whole refreshes against a loopback token endpoint forked by the
  * test (form fields, rotation, ID token with the session's sub,
  * mfa_required, failures not retried, N processes refreshing one
- * session making exactly one provider call).
+ * session making exactly one provider call, two processes refreshing
+ * one rotating refresh token for two audiences presenting it once and
+ * the second its successor).
  *
  * The responder follows tests/unit/test-oidc.c: a child listening on
  * 127.0.0.1:0 that forks a handler per connection; routes, hit counts
@@ -56,6 +58,7 @@
 #define NROUTES		8
 #define ROUTE_BODY	16384
 #define REQ_MAX		32768
+#define NTOKREQ		8
 
 struct route {
 	char	path[128];
@@ -74,7 +77,12 @@ struct shared {
 	/* Results of forked token clients. */
 	int		child_rc[NCHILD];
 	char		child_at[NCHILD][64];
+	char		child_rt[NCHILD][64];
+	int		child_changed[NCHILD];
 	int		go;
+	/* Every token request's body, in order of arrival. */
+	int		ntok;
+	char		tok_req[NTOKREQ][1024];
 };
 
 static struct shared	*sh;
@@ -140,10 +148,11 @@ write_all(int fd, const void *p, size_t n)
 static void
 handle(int fd)
 {
-	static char buf[REQ_MAX];
+	static char buf[REQ_MAX], out[ROUTE_BODY + 64];
 	char path[128], hdr[512];
 	struct route *r;
-	size_t n = 0, need, i;
+	size_t n = 0, need, i, len;
+	int hits;
 	ssize_t got;
 	char *eoh, *p, *q;
 	long clen = 0;
@@ -189,15 +198,28 @@ handle(int fd)
 	if (strcmp(path, "/oauth/token") == 0) {
 		memcpy(sh->req, buf, n + 1);
 		sh->req_len = n;
+		hits = __atomic_fetch_add(&sh->ntok, 1, __ATOMIC_SEQ_CST);
+		if (hits < NTOKREQ)
+			snprintf(sh->tok_req[hits], sizeof(sh->tok_req[hits]),
+			    "%s", eoh + 4);
 	}
-	__atomic_add_fetch(&r->hits, 1, __ATOMIC_SEQ_CST);
+	hits = __atomic_add_fetch(&r->hits, 1, __ATOMIC_SEQ_CST);
+	/* "@N@" in a body: this route's hit count (a rotating token). */
+	for (i = 0, len = 0; i < r->len && len + 16 < sizeof(out); i++) {
+		if (strncmp(r->body + i, "@N@", 3) == 0) {
+			len += (size_t)snprintf(out + len, sizeof(out) - len,
+			    "%d", hits);
+			i += 2;
+		} else
+			out[len++] = r->body[i];
+	}
 	if (r->delay_ms > 0)
 		usleep((useconds_t)r->delay_ms * 1000);
 	snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d X\r\nContent-Type: "
 	    "application/json\r\nContent-Length: %zu\r\nConnection: close\r\n"
-	    "\r\n", r->status, r->len);
+	    "\r\n", r->status, len);
 	write_all(fd, hdr, strlen(hdr));
-	write_all(fd, r->body, r->len);
+	write_all(fd, out, len);
 }
 
 static void
@@ -784,6 +806,28 @@ test_claims(void)
 		    "purge");
 		ok(n >= 1, "purge: expired rows deleted");
 	}
+
+	/* peek claims nothing; release gives a lock back. */
+	now += 20 * 1000000;
+	is_int(ag_db_refresh_peek(db, KEY, now, &state, &out), AG_OK, "peek");
+	ok(state == -1 && out == NULL, "peek: no row, no outcome");
+	ag_db_refresh_claim(db, KEY, now, 5, &state, &out);
+	is_int(state, AG_REFRESH_MINE, "peek took no lock");
+	ag_db_refresh_peek(db, KEY, now, &state, &out);
+	is_int(state, -1, "peek: a pending lock is no outcome");
+	is_int(ag_db_refresh_release(db, KEY), AG_OK, "release");
+	ag_db_refresh_claim(db, KEY, now, 5, &state, &out);
+	is_int(state, AG_REFRESH_MINE, "released: MINE again");
+	res = parse("{\"refresh_token\":\"R2\"}");
+	ag_db_refresh_finish(db, KEY, 1, res, now);
+	ag_json_free(res);
+	ag_db_refresh_peek(db, KEY, now + 1, &state, &out);
+	is_int(state, AG_REFRESH_DONE, "peek: DONE");
+	is_str(ag_json_get_str(out, "refresh_token"), "R2", "peek: outcome");
+	ag_json_free(out);
+	out = NULL;
+	is_int(ag_db_refresh_release(db, "short"), AG_ERR_PARSE,
+	    "release: malformed key");
 	ag_db_close(db);
 }
 
@@ -1018,6 +1062,188 @@ test_coalesce(void)
 	    "token everywhere");
 }
 
+/* Token requests so far whose body contains needle. */
+static int
+tok_reqs_with(const char *needle)
+{
+	int i, n = 0, count = __atomic_load_n(&sh->ntok, __ATOMIC_SEQ_CST);
+
+	for (i = 0; i < count && i < NTOKREQ; i++)
+		n += strstr(sh->tok_req[i], needle) != NULL;
+	return n;
+}
+
+static void
+tok_reqs_reset(void)
+{
+	__atomic_store_n(&sh->ntok, 0, __ATOMIC_SEQ_CST);
+	memset(sh->tok_req, 0, sizeof(sh->tok_req));
+}
+
+/*
+ * Two processes with the same session (one refresh token) ask at once
+ * for tokens of two different audiences, against a slow token endpoint
+ * that rotates the refresh token (rotate) or does not: the refresh
+ * token given to the session is presented once; the second refresh
+ * presents its successor (or, not rotated, the same token again).
+ */
+static void
+audiences_burst(int rotate)
+{
+	static const char *auds[2] = { "https://a", "https://b" };
+	pid_t pids[2];
+	char ts[512], want[64];
+	const char *rt = rotate ? "RTrot" : "RTkeep";
+	int i, st, okc = 0, changed = 0, have1 = 0, have2 = 0;
+
+	snprintf(ts, sizeof(ts), "{\"accessToken\":\"AT1\",\"refreshToken\":"
+	    "\"%s\",\"expiresAt\":%lld}", rt, (long long)(ag_now() + 600));
+	if (rotate)
+		token_route(200, "{\"access_token\":\"AT@N@\",\"token_type\":"
+		    "\"Bearer\",\"expires_in\":600,\"refresh_token\":"
+		    "\"RTrot@N@\"}", 500);
+	else
+		token_route(200, "{\"access_token\":\"AT@N@\",\"token_type\":"
+		    "\"Bearer\",\"expires_in\":600}", 500);
+	tok_reqs_reset();
+	ag_app_db_close(&app);	/* a connection serves one process */
+	__atomic_store_n(&sh->go, 0, __ATOMIC_SEQ_CST);
+	fflush(stdout);
+	for (i = 0; i < 2; i++) {
+		sh->child_rc[i] = -1;
+		sh->child_at[i][0] = sh->child_rt[i][0] = '\0';
+		if ((pids[i] = fork()) == 0) {
+			struct ag_session s;
+			struct ag_token t;
+			struct ag_token_fail f;
+			int r;
+
+			memset(&t, 0, sizeof(t));
+			memset(&f, 0, sizeof(f));
+			session_make(&s, ts, NULL);
+			wait_go();
+			r = get(&s, auds[i], NULL, 0, 0, &t, &f);
+			sh->child_rc[i] = r;
+			sh->child_changed[i] = t.session_changed;
+			if (r == AG_TOKEN_OK && t.access_token != NULL)
+				snprintf(sh->child_at[i], sizeof(sh->child_at[i]),
+				    "%s", t.access_token);
+			if (ts_str(&s, "refreshToken") != NULL)
+				snprintf(sh->child_rt[i], sizeof(sh->child_rt[i]),
+				    "%s", ts_str(&s, "refreshToken"));
+			_exit(0);
+		}
+	}
+	usleep(100 * 1000);
+	__atomic_store_n(&sh->go, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < 2; i++) {
+		waitpid(pids[i], &st, 0);
+		okc += sh->child_rc[i] == AG_TOKEN_OK &&
+		    (strcmp(sh->child_at[i], "AT1") == 0 ||
+		    strcmp(sh->child_at[i], "AT2") == 0);
+		changed += sh->child_changed[i];
+		have1 += strcmp(sh->child_rt[i], rotate ? "RTrot1" : rt) == 0;
+		have2 += strcmp(sh->child_rt[i], rotate ? "RTrot2" : rt) == 0;
+	}
+	is_int(route_hits("/oauth/token"), 2, rotate ?
+	    "audiences, rotating: two token endpoint calls" :
+	    "audiences, not rotating: two token endpoint calls");
+	snprintf(want, sizeof(want), "refresh_token=%s&", rt);
+	if (rotate) {
+		is_int(tok_reqs_with(want), 1, "audiences, rotating: the "
+		    "session's refresh token presented exactly once");
+		is_int(tok_reqs_with("refresh_token=RTrot1&"), 1,
+		    "audiences, rotating: the second call presents the "
+		    "rotated token");
+		ok(have1 == 1 && have2 == 1, "audiences, rotating: the "
+		    "sessions end with RTrot1 and RTrot2");
+	} else {
+		is_int(tok_reqs_with(want), 2, "audiences, not rotating: "
+		    "both calls present the same token");
+		is_int(have1, 2, "audiences, not rotating: both sessions "
+		    "keep it");
+	}
+	is_int(tok_reqs_with("audience=https%3A%2F%2Fa") +
+	    tok_reqs_with("audience=https%3A%2F%2Fb") * 10, 11,
+	    "audiences: one call per audience");
+	is_int(okc, 2, "audiences: both processes got a valid token");
+	is_int(changed, 2, "audiences: both sessions changed");
+}
+
+/*
+ * The same, one after the other, with a stale copy of the session (a
+ * request that left before the first one's cookie came back).
+ */
+static void
+test_audiences(void)
+{
+	struct ag_session s, stale;
+	struct ag_token t;
+	struct ag_token_fail f;
+	char ts[512];
+	int r;
+
+	audiences_burst(1);
+	audiences_burst(0);
+
+	memset(&t, 0, sizeof(t));
+	memset(&f, 0, sizeof(f));
+	snprintf(ts, sizeof(ts), "{\"accessToken\":\"AT1\",\"refreshToken\":"
+	    "\"RTseq\",\"expiresAt\":%lld}", (long long)(ag_now() + 600));
+	token_route(200, "{\"access_token\":\"AT@N@\",\"token_type\":"
+	    "\"Bearer\",\"expires_in\":600,\"refresh_token\":\"RTseq@N@\"}",
+	    0);
+	tok_reqs_reset();
+	session_make(&s, ts, NULL);
+	session_make(&stale, ts, NULL);
+	r = get(&s, "https://a", NULL, 0, 0, &t, &f);
+	is_int(r, AG_TOKEN_OK, "stale: first audience refreshed");
+	is_str(ts_str(&s, "refreshToken"), "RTseq1", "stale: rotated");
+	r = get(&stale, "https://b", NULL, 0, 0, &t, &f);
+	is_int(r, AG_TOKEN_OK, "stale: second audience refreshed");
+	is_str(t.access_token, "AT2", "stale: its own token");
+	is_int(tok_reqs_with("refresh_token=RTseq&"), 1,
+	    "stale: the spent token is not presented again");
+	is_int(tok_reqs_with("refresh_token=RTseq1&"), 1,
+	    "stale: its successor is");
+	is_str(ts_str(&stale, "refreshToken"), "RTseq2",
+	    "stale: the session gets the newest refresh token");
+	is_int(t.session_changed, 1, "stale: session changed");
+	is_int(route_hits("/oauth/token"), 2, "stale: two calls in all");
+	ag_session_free(&s);
+	ag_session_free(&stale);
+
+	/* A failure that may have spent the token: no other call. */
+	snprintf(ts, sizeof(ts), "{\"accessToken\":\"AT1\",\"refreshToken\":"
+	    "\"RTfail\",\"expiresAt\":%lld}", (long long)(ag_now() + 600));
+	token_route(500, "{}", 0);
+	session_make(&s, ts, NULL);
+	r = get(&s, "https://a", NULL, 0, 0, &t, &f);
+	is_int(r, AG_TOKEN_FAILED_REFRESH, "spent by a failure: failed");
+	r = get(&s, "https://b", NULL, 0, 0, &t, &f);
+	is_int(r, AG_TOKEN_FAILED_REFRESH, "spent by a failure: the other "
+	    "audience fails too");
+	is_int(route_hits("/oauth/token"), 1, "spent by a failure: no storm");
+	ag_session_free(&s);
+
+	/* mfa_required for one audience leaves the token good for others. */
+	snprintf(ts, sizeof(ts), "{\"accessToken\":\"AT1\",\"refreshToken\":"
+	    "\"RTmfa2\",\"expiresAt\":%lld}", (long long)(ag_now() + 600));
+	token_route(403, "{\"error\":\"mfa_required\",\"mfa_token\":\"M\"}",
+	    0);
+	session_make(&s, ts, NULL);
+	r = get(&s, "https://bank", NULL, 0, 0, &t, &f);
+	is_int(r, AG_TOKEN_MFA_REQUIRED, "mfa for one audience");
+	token_route(200, "{\"access_token\":\"ATo\",\"token_type\":"
+	    "\"Bearer\",\"expires_in\":600}", 0);
+	r = get(&s, "https://other", NULL, 0, 0, &t, &f);
+	is_int(r, AG_TOKEN_OK, "mfa for one audience: another one refreshes");
+	is_str(t.access_token, "ATo", "mfa for one audience: its token");
+	ag_session_free(&s);
+	ag_token_clear(&t);
+	ag_token_fail_clear(&f);
+}
+
 int
 main(void)
 {
@@ -1106,6 +1332,7 @@ main(void)
 	ag_db_close(db);
 	test_refresh();
 	test_coalesce();
+	test_audiences();
 
 	ag_app_db_close(&app);
 	ag_oidc_free(app.oidc);
