@@ -178,27 +178,6 @@ struct ag_db {
 	unsigned char	 key[AG_KEY_LEN];
 };
 
-/* Milliseconds on a clock that tests cannot pin and NTP cannot step. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static int
 is_busy(int rc)
 {
@@ -263,9 +242,9 @@ step_first(struct ag_db *db, sqlite3_stmt *st)
 	int64_t deadline, left;
 	int rc, nap = 5;
 
-	deadline = mono_ms() + AG_DB_BUSY_TOTAL_MS;
+	deadline = ag_mono_ms() + AG_DB_BUSY_TOTAL_MS;
 	for (;;) {
-		left = deadline - mono_ms();
+		left = deadline - ag_mono_ms();
 		if (left > AG_DB_BUSY_TIMEOUT_MS)
 			left = AG_DB_BUSY_TIMEOUT_MS;
 		sqlite3_busy_timeout(db->h, left > 1 ? (int)left : 1);
@@ -273,9 +252,9 @@ step_first(struct ag_db *db, sqlite3_stmt *st)
 		if (!is_busy(rc))
 			return rc;
 		sqlite3_reset(st);
-		if (mono_ms() + nap >= deadline)
+		if (ag_mono_ms() + nap >= deadline)
 			return rc;
-		sleep_ms(nap);
+		ag_sleep_ms(nap);
 		if (nap < 50)
 			nap *= 2;
 	}

@@ -28,5 +28,12 @@ int64_t	 ag_now(void);
 int64_t	 ag_now_ms(void);
 /* Pin the clock to t (t < 0: back to the real clock).  Tests only. */
 void	 ag_clock_set(int64_t t);
+/*
+ * Milliseconds on the monotonic clock, for timeouts and bounded waits:
+ * neither the test pin nor a stepped wall clock moves it.
+ */
+int64_t	 ag_mono_ms(void);
+/* Sleep ms milliseconds (resumed after signals). */
+void	 ag_sleep_ms(int ms);
 
 #endif

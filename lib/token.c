@@ -656,27 +656,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* The refresh grant                                                  */
 
-/* Milliseconds on the monotonic clock (the wall clock may be pinned). */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* Seconds a refresh in flight holds its lock (see the script, 6). */
 static int64_t
 lock_secs(const struct ag_conf *c)
@@ -934,7 +913,7 @@ coordinated(struct ag_app *app, const struct grant *g0, ag_json **out,
 		}
 		goto served;
 	}
-	deadline = mono_ms() + (lock + AG_REFRESH_WAIT_EXTRA_SECS) * 1000;
+	deadline = ag_mono_ms() + (lock + AG_REFRESH_WAIT_EXTRA_SECS) * 1000;
 	for (;;) {
 		if (ag_token_refresh_key(cur, g.audience, g.key_scope, key) !=
 		    AG_OK || ag_token_lock_key(cur, lkey) != AG_OK) {
@@ -953,12 +932,12 @@ coordinated(struct ag_app *app, const struct grant *g0, ag_json **out,
 		    &rec)) != AG_OK)
 			goto store;
 		if (state == AG_REFRESH_WAIT) {
-			if (mono_ms() >= deadline) {
+			if (ag_mono_ms() >= deadline) {
 				r = failf(f, AG_TOKEN_FAILED_REFRESH, "refresh "
 				    "by another process did not finish");
 				goto out;
 			}
-			sleep_ms(AG_REFRESH_POLL_MS);
+			ag_sleep_ms(AG_REFRESH_POLL_MS);
 			continue;
 		}
 		/*
@@ -1003,7 +982,7 @@ coordinated(struct ag_app *app, const struct grant *g0, ag_json **out,
 			    "of memory");
 			goto out;
 		}
-		deadline = mono_ms() + (lock + AG_REFRESH_WAIT_EXTRA_SECS) *
+		deadline = ag_mono_ms() + (lock + AG_REFRESH_WAIT_EXTRA_SECS) *
 		    1000;
 	}
 	g.refresh_token = cur;
