@@ -1,5 +1,7 @@
 // apache.mjs -- Debian's apache2, run in the foreground from the
-// template www/examples/apache-cgi.conf, for authgate-wrap's tests.
+// template www/examples/apache-cgi.conf, for authgate-wrap's tests, or
+// from www/examples/apache-authorizer.conf (startApacheAuthorizer), for
+// authgate-fcgi as mod_authnz_fcgi's authorizer.
 //
 // Nothing of the system's configuration is used or touched (no
 // /etc/apache2, no a2enmod): the template loads its modules from
@@ -16,10 +18,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, freePort, start, canConnect } from './procs.mjs';
-import { fillTemplate } from './lighttpd.mjs';
+import { REPO, freePort, start, canConnect, sleep } from './procs.mjs';
+import { fillTemplate, writeConf, authgateFcgiPath } from './lighttpd.mjs';
 
 export const APACHE_TEMPLATE = path.join(REPO, 'www', 'examples', 'apache-cgi.conf');
+export const APACHE_AUTHORIZER_TEMPLATE = path.join(REPO, 'www', 'examples', 'apache-authorizer.conf');
 
 // The apache2 binary, or null when it is not installed.
 export function apacheBinary() {
@@ -66,6 +69,9 @@ function q(s) {
  *   opts.socket     authgate-fcgi's socket (for /auth/)
  *   opts.wrapEnv    extra environment for the wrapper (object)
  *   opts.port, opts.host
+ *   opts.template   another template (default APACHE_TEMPLATE); with
+ *                   it opts.wrap and opts.confPath are optional
+ *   opts.vars       extra @NAME@ values for it (object)
  * Apache: { url, host, port, dir, errorLog, accessLog, confFile, proc,
  *           errorLogText(), alive(), stop(), server: 'apache' }
  */
@@ -79,10 +85,12 @@ export async function startApache(opts) {
 	const u = apacheUser();
 	const wrapDir = path.join(dir, 'authgate-bin');
 	fs.mkdirSync(wrapDir, { recursive: true, mode: 0o755 });
-	const wrapCopy = path.join(wrapDir, 'authgate-wrap');
-	fs.rmSync(wrapCopy, { force: true });
-	fs.copyFileSync(opts.wrap, wrapCopy);
-	fs.chmodSync(wrapCopy, 0o755);
+	if (opts.wrap) {
+		const wrapCopy = path.join(wrapDir, 'authgate-wrap');
+		fs.rmSync(wrapCopy, { force: true });
+		fs.copyFileSync(opts.wrap, wrapCopy);
+		fs.chmodSync(wrapCopy, 0o755);
+	}
 	const errorLog = path.join(dir, 'apache-error.log');
 	const accessLog = path.join(dir, 'apache-access.log');
 	const wrapEnv = opts.wrapEnv || { AUTHGATE_TEST_MODE: '1' };
@@ -96,14 +104,15 @@ export async function startApache(opts) {
 		ACCESSLOG: q(accessLog),
 		DOCROOT: q(opts.docroot),
 		WRAP_DIR: q(wrapDir),
-		AUTHGATE_CONFIG: q(opts.confPath),
-		SOCKET: opts.socket,
+		AUTHGATE_CONFIG: q(opts.confPath ?? ''),
+		SOCKET: opts.socket ?? '',
 		WRAP_ENV: Object.entries(wrapEnv)
 		    .filter(([k]) => k !== 'AUTHGATE_CONFIG')
 		    .map(([k, v]) => `\tSetEnv ${k} "${q(v)}"`).join('\n'),
+		...(opts.vars || {}),
 	};
 	const confFile = path.join(dir, 'apache2.conf');
-	fs.writeFileSync(confFile, fillTemplate(fs.readFileSync(APACHE_TEMPLATE, 'utf8'), vars));
+	fs.writeFileSync(confFile, fillTemplate(fs.readFileSync(opts.template || APACHE_TEMPLATE, 'utf8'), vars));
 	// Appended to across restarts (kept for post-mortems).
 	fs.appendFileSync(errorLog, '');
 	fs.rmSync(path.join(dir, 'apache2.pid'), { force: true });
@@ -128,5 +137,67 @@ export async function startApache(opts) {
 		errorLogText: () => fs.existsSync(errorLog) ? fs.readFileSync(errorLog, 'utf8') : '',
 		alive: async () => proc.alive() && await canConnect(port, host),
 		stop: () => proc.stop('SIGTERM', 5000),
+	};
+}
+
+/*
+ * startApacheAuthorizer(opts) -> Promise<Apache>
+ * www/examples/apache-authorizer.conf: authgate-fcgi under spawn-fcgi
+ * on a TCP port (mod_authnz_fcgi talks TCP only), the AUTHORIZER of
+ * everything but /auth/, which mod_proxy_fcgi sends to the same port.
+ *   opts.dir        run directory (required)
+ *   opts.docroot    the site; its cgi-bin/ is run by mod_cgi
+ *   opts.conf       authgate.conf keys (object), written to DIR/authgate.conf
+ *   opts.env        extra environment for authgate-fcgi (object)
+ *   opts.port, opts.host, opts.fcgiPort
+ * Apache as startApache(), plus { confPath, fcgi, fcgiPort }; stop()
+ * stops both.
+ */
+export async function startApacheAuthorizer(opts) {
+	const host = opts.host || '127.0.0.1';
+	const dir = opts.dir;
+	const bin = authgateFcgiPath();
+	if (!fs.existsSync(bin))
+		throw new Error(`${bin} does not exist: run make first`);
+	const confPath = path.join(dir, 'authgate.conf');
+	writeConf(confPath, opts.conf || {});
+	const u = apacheUser();
+	const fcgiPort = opts.fcgiPort || await freePort(host);
+	const sargs = ['-n', '-a', host, '-p', String(fcgiPort)];
+	if (process.getuid() === 0)
+		sargs.push('-u', String(u.uid), '-g', String(u.gid));
+	if (process.getuid() === 0)
+		shareWithApache(confPath, u);
+	const fcgi = await start('spawn-fcgi', [...sargs, '--', bin], {
+		name: 'spawn-fcgi+authgate-fcgi',
+		env: { ...process.env, AUTHGATE_TEST_MODE: '1', ...(opts.env || {}),
+		    AUTHGATE_CONFIG: confPath },
+		logFile: path.join(dir, 'authgate-fcgi.log'),
+	});
+	const end = Date.now() + 10000;
+	while (!(await canConnect(fcgiPort, host))) {
+		if (!fcgi.alive() || Date.now() > end) {
+			await fcgi.stop('SIGKILL');
+			throw new Error(`authgate-fcgi does not listen on ${host}:${fcgiPort}\n${fcgi.output()}`);
+		}
+		await sleep(50);
+	}
+	let a;
+	try {
+		a = await startApache({
+			dir, host, port: opts.port, docroot: opts.docroot,
+			template: APACHE_AUTHORIZER_TEMPLATE,
+			vars: { FCGI_HOST: host, FCGI_PORT: String(fcgiPort) },
+		});
+	} catch (e) {
+		await fcgi.stop();
+		throw e;
+	}
+	return {
+		...a, confPath, fcgi, fcgiPort,
+		async stop() {
+			await a.stop();
+			await fcgi.stop();
+		},
 	};
 }
