@@ -16,7 +16,9 @@
  *    parameter the server sets per path: lighttpd's
  *    setenv.add-environment reaches the authorizer's request; else the
  *    process environment, e.g. lighttpd's bin-environment, per
- *    backend).  The server sends that answer to the browser as is.
+ *    backend).  lighttpd sends that answer to the browser as is;
+ *    Apache keeps its status and headers but replaces a 307's body and
+ *    labels a 401's body text/html.
  *  - the session store unavailable: 503.
  *
  * lighttpd upper-cases the names (http_cgi.c: OIDC_CLAIM_sub arrives
@@ -26,10 +28,11 @@
  * so a claim "SUB" can never join the value of OIDC_CLAIM_sub.
  *
  * Never a 200 without a session with a usable REMOTE_USER.  lighttpd
- * drops every header of an authorizer's 200 but Variable-*, so nothing
- * here can set a cookie: the session is not rolled (the /auth/ routes
- * and the wrapper roll it), and with session.store = cookie an expired
- * access token is not refreshed (see lib/protect.h).
+ * drops every header of an authorizer's 200 but Variable-* (Apache's
+ * mod_authnz_fcgi passes them on), so for both nothing here sets a
+ * cookie: the session is not rolled (the /auth/ routes and the wrapper
+ * roll it), and with session.store = cookie an expired access token is
+ * not refreshed (see lib/protect.h).
  */
 #include <stdlib.h>
 #include <string.h>
