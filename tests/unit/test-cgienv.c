@@ -24,22 +24,11 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "url.h"
 
 #include "tap.h"
 
 #define EXPIRES	1735689600
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Undo "\\" and "\xHH" in place; the new length, or -1 on a bad escape. */
 static long
@@ -56,8 +45,8 @@ unescape(char *s)
 		if (r[1] == '\\') {
 			*w = '\\';
 			r++;
-		} else if (r[1] == 'x' && (hi = hexval(r[2])) >= 0 &&
-		    (lo = hexval(r[3])) >= 0) {
+		} else if (r[1] == 'x' && (hi = ag_hex_value(r[2])) >= 0 &&
+		    (lo = ag_hex_value(r[3])) >= 0) {
 			*w = (char)(hi << 4 | lo);
 			r += 3;
 		} else
