@@ -72,7 +72,7 @@ $(BUILD)/authgate: $(BUILD)/fcgi/authgate.o $(CMD_OBJ) $(BUILD)/libhandlers.a $(
 $(BUILD)/authgate-wrap: $(BUILD)/fcgi/authgate-wrap.o $(BUILD)/libauthgate.a
 	$(CC) $(AG_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libauthgate.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/util.h $(BUILD)/libauthgate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(AG_CFLAGS) -iquote tests/unit $(AG_LDFLAGS) -o $@ $< \
 	    $(BUILD)/libauthgate.a $(LIBS)

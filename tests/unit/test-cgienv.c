@@ -27,34 +27,9 @@
 #include "url.h"
 
 #include "tap.h"
+#include "util.h"
 
 #define EXPIRES	1735689600
-
-/* Undo "\\" and "\xHH" in place; the new length, or -1 on a bad escape. */
-static long
-unescape(char *s)
-{
-	char *r, *w;
-	int hi, lo;
-
-	for (r = w = s; *r != '\0'; r++, w++) {
-		if (*r != '\\') {
-			*w = *r;
-			continue;
-		}
-		if (r[1] == '\\') {
-			*w = '\\';
-			r++;
-		} else if (r[1] == 'x' && (hi = ag_hex_value(r[2])) >= 0 &&
-		    (lo = ag_hex_value(r[3])) >= 0) {
-			*w = (char)(hi << 4 | lo);
-			r += 3;
-		} else
-			return -1;
-	}
-	*w = '\0';
-	return (long)(w - s);
-}
 
 static FILE *
 open_data(const char *name)

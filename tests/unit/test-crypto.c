@@ -15,25 +15,9 @@
 #include "ag_limits.h"
 #include "rand.h"
 #include "tap.h"
+#include "util.h"
 
 #define NOW	1700000000
-
-static void
-slurp(const char *path, struct ag_buf *b)
-{
-	char chunk[4096];
-	size_t n;
-	FILE *f;
-
-	ag_buf_init(b, 0);
-	if ((f = fopen(path, "r")) == NULL) {
-		printf("# cannot open %s (run from the top directory)\n", path);
-		return;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ag_buf_add(b, chunk, n);
-	fclose(f);
-}
 
 static size_t
 unhex(const char *s, unsigned char *out, size_t max)

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "jwt.h"
 #include "tap.h"
+#include "util.h"
 
 #define DATA	"tests/data/jwt/"
 
@@ -27,23 +28,6 @@ static const char *const alg_key[AG_ALG__MAX] = {
 	"rsa", "rsa", "rsa", "rsa", "rsa", "rsa", "ec256", "ec384", "ec521",
 	"ed25519"
 };
-
-static void
-slurp(const char *path, struct ag_buf *b)
-{
-	char chunk[4096];
-	size_t n;
-	FILE *f;
-
-	ag_buf_init(b, 0);
-	if ((f = fopen(path, "r")) == NULL) {
-		printf("# cannot open %s (run from the top directory)\n", path);
-		return;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ag_buf_add(b, chunk, n);
-	fclose(f);
-}
 
 /* The node-exported public JWK of key name, with kid = name. */
 static ag_json *

@@ -17,38 +17,9 @@
 #include "url.h"
 
 #include "tap.h"
+#include "util.h"
 
 #define BASE	"https://app.example.com/"
-
-/*
- * Undo the data files' escapes ("\\" and "\xHH") in place.  -1 on a bad
- * escape; otherwise the new length (a NUL byte would end the C string,
- * so the caller checks the length against strlen()).
- */
-static long
-unescape(char *s)
-{
-	char *r, *w;
-	int hi, lo;
-
-	for (r = w = s; *r != '\0'; r++, w++) {
-		if (*r != '\\') {
-			*w = *r;
-			continue;
-		}
-		if (r[1] == '\\') {
-			*w = '\\';
-			r++;
-		} else if (r[1] == 'x' && (hi = ag_hex_value(r[2])) >= 0 &&
-		    (lo = ag_hex_value(r[3])) >= 0) {
-			*w = (char)(hi << 4 | lo);
-			r += 3;
-		} else
-			return -1;
-	}
-	*w = '\0';
-	return (long)(w - s);
-}
 
 static FILE *
 open_data(const char *name)
