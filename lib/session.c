@@ -204,12 +204,35 @@ check_logout(struct ag_app *app, ag_json *data, int64_t created,
 	return AG_OK;
 }
 
+/*
+ * The common end of a read: on success *data (without its "exp") goes
+ * to out; on failure the error is mapped -- database trouble is not "no
+ * session": the caller answers 503 -- and out keeps no id.
+ */
+static int
+read_done(int r, struct ag_session *out, ag_json **data, int64_t exp,
+    int64_t created)
+{
+	if (r == AG_OK) {
+		ag_json_del(*data, "exp");
+		out->data = *data;
+		out->exp = exp;
+		out->created_at = created;
+		*data = NULL;
+		return AG_OK;
+	}
+	if (r != AG_ERR_NOMEM && r != AG_ERR_BUSY && r != AG_ERR_DB)
+		r = AG_ERR_NOTFOUND;
+	out->id[0] = '\0';
+	return r;
+}
+
 int
 ag_session_read_id(struct ag_app *app, const char *id,
     struct ag_session *out)
 {
 	ag_json *cookie = NULL, *data = NULL;
-	int64_t now = ag_now(), created;
+	int64_t now = ag_now(), created = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -222,20 +245,11 @@ ag_session_read_id(struct ag_app *app, const char *id,
 		goto out;
 	}
 	if ((r = ag_json_set_str(cookie, "id", id)) != AG_OK ||
-	    (r = read_row(app, cookie, now, out, &data)) != AG_OK ||
-	    (r = check_data(&app->conf, data, now, &created)) != AG_OK)
+	    (r = read_row(app, cookie, now, out, &data)) != AG_OK)
 		goto out;
-	ag_json_del(data, "exp");
-	out->data = data;
-	out->exp = 0;
-	out->created_at = created;
-	data = NULL;
+	r = check_data(&app->conf, data, now, &created);
 out:
-	if (r != AG_OK && r != AG_ERR_NOMEM && r != AG_ERR_BUSY &&
-	    r != AG_ERR_DB)
-		r = AG_ERR_NOTFOUND;
-	if (r != AG_OK)
-		out->id[0] = '\0';
+	r = read_done(r, out, &data, 0, created);
 	ag_json_free(data);
 	ag_json_free(cookie);
 	return r;
@@ -248,7 +262,7 @@ ag_session_read(struct ag_app *app, const struct ag_cookies *jar,
 	const struct ag_conf *c = &app->conf;
 	struct ag_buf sealed;
 	ag_json *data = NULL, *cookie = NULL;
-	int64_t now = ag_now(), exp, created;
+	int64_t now = ag_now(), exp = 0, created = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -277,19 +291,9 @@ ag_session_read(struct ag_app *app, const struct ag_cookies *jar,
 	if (c->store != AG_STORE_SQLITE &&
 	    (r = check_logout(app, data, created, now)) != AG_OK)
 		goto out;
-	ag_json_del(data, "exp");
-	out->data = data;
-	out->exp = exp;
-	out->created_at = created;
-	data = NULL;
 	r = AG_OK;
 out:
-	/* Database trouble is not "no session": the caller answers 503. */
-	if (r != AG_OK && r != AG_ERR_NOMEM && r != AG_ERR_BUSY &&
-	    r != AG_ERR_DB)
-		r = AG_ERR_NOTFOUND;
-	if (r != AG_OK)
-		out->id[0] = '\0';
+	r = read_done(r, out, &data, exp, created);
 	ag_json_free(data);
 	ag_json_free(cookie);
 	ag_buf_free(&sealed);
