@@ -908,6 +908,27 @@ op_post(struct ag_oidc *o, const struct ag_provider *p, const char *url,
 	return r;
 }
 
+int
+ag_oidc_client_post(struct ag_oidc *o, const char *url, const char *form,
+    struct ag_http_resp *resp, char *why)
+{
+	const struct ag_provider *p;
+	struct ag_buf body;
+	int r;
+
+	ag_buf_init(&body, 0);
+	if ((r = ag_oidc_provider(o, &p, why)) != AG_OK)
+		goto out;
+	if ((r = ag_buf_puts(&body, form != NULL ? form : "")) != AG_OK) {
+		r = fail(why, r, "client post: %s", ag_strerror(r));
+		goto out;
+	}
+	r = op_post(o, p, url, &body, resp, "client post", why);
+ out:
+	ag_buf_free(&body);
+	return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* OAuth errors and token responses                                   */
 

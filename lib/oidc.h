@@ -20,6 +20,7 @@
 
 #define AG_WHY_LEN	256
 
+struct ag_http_resp;
 struct ag_jwks;
 struct ag_key;
 
@@ -126,6 +127,17 @@ void	 ag_oauth_error_clear(struct ag_oauth_error *);
  */
 int	 ag_oidc_token(struct ag_oidc *, const char *form,
 	    struct ag_tokens *, struct ag_oauth_error *, char *why);
+
+/*
+ * POST form (already encoded) plus the configured client authentication
+ * to url (an endpoint of the provider other than the token endpoint:
+ * CIBA's backchannel_authentication_endpoint, Auth0's /mfa/challenge...).
+ * AG_OK when a complete HTTP answer arrived, whatever its status (resp
+ * filled: the caller reads status and body; resp must be zeroed, free
+ * it with ag_http_resp_free); AG_ERR_HTTP / AG_ERR_CONFIG with why.
+ */
+int	 ag_oidc_client_post(struct ag_oidc *, const char *url,
+	    const char *form, struct ag_http_resp *resp, char *why);
 
 /* What an ID token must match. */
 struct ag_id_expect {
