@@ -196,6 +196,33 @@ for b in list(range(0x01, 0x20)) + [0x7f]:
     add("/x?y=%%%02x" % b)
 add("/%00/evil.com")
 
+# IDN and homographs, mixed-case schemes, port tricks (issue 5).
+for s in [
+    "https://xn--evil-9ja.com/", "//xn--evil-9ja.com", "///xn--80ak6aa92e.com/",
+    "https://app.example.com.xn--80ak6aa92e.com/",
+    "https://xn--app-example-com.evil/", "https://xn--pp-lne.example.com/",
+    "https://\u0430pp.example.com/", "https://app.ex\u0430mple.com/",
+    "//\u0435vil.com", "https://app.example.\u0441om/",
+    "https://app.example.com\u2024evil.com/", "//evil\u2024com",
+    "//evil\ufe52com", "https://app\u3002example\u3002com.evil.com/",
+    "https://b\u00fccher.example/", "//b\u00fccher.example/",
+    "HTTP://evil.com", "Https://evil.com", "hTTPS://app.example.com.evil.com/",
+    "HTTPS:evil.com", "HtTpS:/evil.com", "hTtPs:\\\\\\\\evil.com",
+    "JAVASCRIPT:alert(1)", "JavaScript:alert(1)", "Data:text/html,x",
+    "dAtA:text/html;base64,PHNjcmlwdD4=", "VbScRiPt:msgbox(1)",
+    "FILE:///etc/passwd", "HTTP://APP.EXAMPLE.COM.EVIL.COM/",
+    "//evil.com:443", "//evil.com:443/", "//evil.com:80/x",
+    "///evil.com:443/", "/\\\\evil.com:443/", "https://evil.com:443/",
+    "https://app.example.com:443.evil.com/", "https://evil.com:443#app.example.com",
+    "http://app.example.com:80/", "https://app.example.com:443@evil.com/",
+    "https://app.example.com:0x1bb/", "https://app.example.com:443%2f@evil.com/",
+    "//app.example.com:443@evil.com/", "//:443/evil.com", "//:@evil.com:443",
+    "/..\\\\evil.com",
+    "/x/../..//evil.com", "/%2e%2e/%2e%2e//evil.com", "..\\\\evil.com",
+    "/.\\\\/evil.com", "/..;//evil.com", "/..;/..//evil.com",
+]:
+    add(s)
+
 # Over-long candidates: one past AG_MAX_RETURN_TO, and 20 KB.
 add("/" + "a" * 4096)
 add("/?" + "a" * 4095)
