@@ -60,6 +60,11 @@
 //   POST /test/sign?payload=JSON[&header=JSON]
 //                         a JWT signed with the provider's RS256 key (kid
 //                         rsa1), as text: for crafting hostile logout tokens
+//   GET  /test/issued     JSON array of every authorization code, access,
+//                         refresh and ID token this process handed out; each
+//                         is also appended, one a line, to IDP_ISSUED_FILE
+//                         (default tests/.run/idp-issued.txt; "none": no
+//                         file) for tests/integration/zz-secrets-in-logs
 
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -222,6 +227,25 @@ function page(title, body) {
 }
 function esc(s) {
 	return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// Every secret handed out, for /test/issued and IDP_ISSUED_FILE.
+const issued = [];
+const issuedFile = env.IDP_ISSUED_FILE === 'none' ? null : (env.IDP_ISSUED_FILE ||
+    new URL('../.run/idp-issued.txt', import.meta.url).pathname);
+function recordIssued(...values) {
+	const v = values.filter((x) => typeof x === 'string' && x.length >= 8);
+	if (v.length === 0)
+		return;
+	issued.push(...v);
+	if (!issuedFile)
+		return;
+	try {
+		fs.mkdirSync(issuedFile.slice(0, issuedFile.lastIndexOf('/')) || '/', { recursive: true });
+		fs.appendFileSync(issuedFile, v.map((x) => `${x}\n`).join(''));
+	} catch (e) {
+		log(`cannot record issued secrets in ${issuedFile}: ${e.message}`);
+	}
 }
 
 const stats = {};
@@ -483,6 +507,12 @@ async function main() {
 			ctx.body = JSON.stringify(stats);
 			return;
 		}
+		if (path === '/test/issued') {
+			ctx.type = 'json';
+			ctx.set('Cache-Control', 'no-store');
+			ctx.body = JSON.stringify(issued);
+			return;
+		}
 		if (path === '/test/reset' && ctx.method === 'POST') {
 			resetStats();
 			ctx.status = 204;
@@ -548,6 +578,16 @@ async function main() {
 		await next();
 		if (ctx.oidc?.route === 'token' || ctx.oidc?.route === 'pushed_authorization_request')
 			countClientAuth(ctx, basic);
+		if (ctx.oidc?.route === 'token' && ctx.body && typeof ctx.body === 'object')
+			recordIssued(ctx.body.access_token, ctx.body.refresh_token, ctx.body.id_token);
+		const loc = ctx.response.get('location');
+		if (loc && /[?&#]code=/.test(loc)) {
+			try {
+				const u = new URL(loc, 'http://x/');
+				recordIssued(u.searchParams.get('code') ||
+				    new URLSearchParams(u.hash.slice(1)).get('code'));
+			} catch { /* not a URL */ }
+		}
 		switch (ctx.oidc?.route) {
 		case 'token': stats.token.total++; break;
 		case 'userinfo': stats.userinfo++; break;
