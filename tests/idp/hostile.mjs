@@ -190,6 +190,17 @@ export const CASES = {
 	},
 };
 
+// An encrypted ID token (a compact JWE: five parts, RSA-OAEP + A256GCM
+// header), which authgate does not support.
+CASES['id-token-jwe'] = {
+	idToken: () => [b64u({ alg: 'RSA-OAEP', enc: 'A256GCM', cty: 'JWT', kid: 'enc1' }),
+	    b64u(crypto.randomBytes(256)), b64u(crypto.randomBytes(12)),
+	    b64u(crypto.randomBytes(64)), b64u(crypto.randomBytes(16))].join('.'),
+};
+// The rotation case again under its own issuer (own counters and state),
+// for an app whose JWKS refetch throttle is shortened by the test knob.
+CASES['rotation-fast'] = CASES.rotation;
+
 /*
  * startHostile({clientId, port}) -> Promise<{port, base, issuer(name),
  *   stats(name), state(name), stop()}>
