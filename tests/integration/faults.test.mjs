@@ -35,11 +35,11 @@ const BOUND_MS = TIMEOUT_MS + 3000;
 let op;
 
 async function app(issuer, conf = {}, opts = {}) {
-	const port = await freePort();
+	const port = opts.port || await freePort();
 	const appUrl = `http://127.0.0.1:${port}`;
 	return startApp({
 		port, name: opts.name || 'faults', mode: opts.mode, dir: opts.dir,
-		docroot: opts.docroot, env: opts.env,
+		docroot: opts.docroot, env: opts.env, maxProcs: opts.maxProcs,
 		conf: { ...baseConf(appUrl, issuer), 'http.timeout_ms': TIMEOUT_MS, ...conf },
 	});
 }
@@ -90,6 +90,12 @@ function assertErrorPage(r, what) {
 	assert.match(r.res.headers.get('content-type') || '', /^text\/plain/, why);
 	assert.ok(r.res.text.length > 10 && r.res.text.length < 300, `a short clear message: ${why}`);
 	assert.ok(r.ms < BOUND_MS, `${what} answered in ${r.ms} ms (timeout ${TIMEOUT_MS} ms)`);
+}
+
+// The FastCGI processes of app a, once it has started them.
+async function livePids(a) {
+	await fetch(`${a.url}/auth/health`);
+	return a.fcgiPids();
 }
 
 // The FastCGI processes of app a: the same ones before and after.
@@ -158,7 +164,7 @@ describe('provider faults', () => {
 	];
 	for (const [label, fault] of FAULTS) {
 		test(`provider ${label}: clear errors in time, sessions keep working, no crash`, async () => {
-			const pids = main.fcgiPids();
+			const pids = await livePids(main);
 			assert.ok(pids.length > 0, 'authgate-fcgi runs');
 			const b = new Browser();
 			const cbUrl = await startLogin(main, b);
@@ -204,7 +210,7 @@ describe('provider faults', () => {
 	test('issuer host does not resolve: /auth/login answers a clear error in time', async () => {
 		const a = await app('https://nonexistent.invalid/', {}, { name: 'faults-dns' });
 		try {
-			const pids = a.fcgiPids();
+			const pids = await livePids(a);
 			const l = await timed(() => new Browser().request(`${a.url}/auth/login`, { headers: NAVIGATION }));
 			assertErrorPage(l, 'login');
 			await assertNoCrash(a, pids);
@@ -217,7 +223,7 @@ describe('provider faults', () => {
 		op.state('token-elsewhere').tokenEndpoint = 'https://nonexistent.invalid/token';
 		const a = await app(op.issuer('token-elsewhere'), {}, { name: 'faults-dns-token' });
 		try {
-			const pids = a.fcgiPids();
+			const pids = await livePids(a);
 			const b = new Browser();
 			const c = await timed(async () => b.request(await startLogin(a, b)));
 			assertErrorPage(c, 'callback');
@@ -231,7 +237,7 @@ describe('provider faults', () => {
 	test('TLS provider with an untrusted certificate: /auth/login refuses it', async () => {
 		const a = await app(`${tlsUrl}/`, {}, { name: 'faults-tls' });
 		try {
-			const pids = a.fcgiPids();
+			const pids = await livePids(a);
 			const l = await timed(() => new Browser().request(`${a.url}/auth/login`, { headers: NAVIGATION }));
 			assertErrorPage(l, 'login');
 			await logMatch(a, /certificate|SSL|TLS/i);
@@ -245,12 +251,246 @@ describe('provider faults', () => {
 		op.state('token-elsewhere').tokenEndpoint = `${tlsUrl}/token`;
 		const a = await app(op.issuer('token-elsewhere'), {}, { name: 'faults-tls-token' });
 		try {
-			const pids = a.fcgiPids();
+			const pids = await livePids(a);
 			const b = new Browser();
 			const c = await timed(async () => b.request(await startLogin(a, b)));
 			assertErrorPage(c, 'callback');
 			await logMatch(a, /certificate|SSL|TLS/i);
 			await assertNoCrash(a, pids);
+		} finally {
+			await a.stop();
+		}
+	});
+});
+
+/* ------------------------------------------------- session database faults */
+
+// The bounded wait for a locked database (AG_DB_BUSY_TOTAL_MS in lib/db.h)
+// plus slack.
+const LOCK_BOUND_MS = 3000 + 3000;
+const ROOT = process.getuid() === 0;
+
+function sql(db, query) {
+	return execFileSync('sqlite3', [db, query], { encoding: 'utf8' }).trim();
+}
+
+// A process holding BEGIN EXCLUSIVE on db until release() is called.
+async function holdExclusive(db) {
+	const p = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'pipe'] });
+	let out = '';
+	p.stdout.on('data', (d) => { out += d; });
+	p.stderr.on('data', (d) => { out += d; });
+	p.stdin.write("PRAGMA busy_timeout=5000;\nBEGIN EXCLUSIVE;\nSELECT 'held';\n");
+	for (let i = 0; i < 100 && !/held/.test(out); i++)
+		await sleep(50);
+	assert.match(out, /held/, `the sqlite3 shell holds the lock: ${out}`);
+	return {
+		release: () => new Promise((ok) => {
+			p.once('exit', ok);
+			p.stdin.end('COMMIT;\n.quit\n');
+		}),
+		kill: () => p.kill('SIGKILL'),
+	};
+}
+
+describe('session database faults', () => {
+	let hop;
+
+	before(async () => {
+		hop = await startHostile({ clientId: CLIENT_ID });
+	});
+
+	after(async () => {
+		await hop?.stop();
+	});
+
+	// An app on a migrated database dir/sessions.db (store: 'sqlite' or
+	// 'cookie', where the database still holds refresh results and logouts).
+	async function dbApp(dir, store = 'sqlite', opts = {}) {
+		const db = path.join(dir, 'sessions.db');
+		const a = await app(hop.issuer('refreshable'),
+		    { 'session.store': store, 'session.db': db }, { name: `faults-db-${store}`, ...opts });
+		execFileSync(CLI, ['-c', a.confPath, 'migrate'], { stdio: 'ignore' });
+		return { a, db };
+	}
+
+	// A login whose callback is answered (any status): {res, ms}.
+	async function tryLogin(a, b = new Browser()) {
+		const cb = await startLogin(a, b);
+		return timed(() => b.request(cb));
+	}
+
+	async function profile(a, b) {
+		return b.request(`${a.url}/auth/profile`, { headers: API });
+	}
+
+	test('locked by another writer: a bounded wait, 503, then success once released', async () => {
+		const { a, db } = await dbApp(runDir('faults-locked'));
+		const lock = { current: null };
+		try {
+			const alice = await fullLogin(a);
+			const pids = await livePids(a);
+			lock.current = await holdExclusive(db);
+			const l = await tryLogin(a);
+			assert.equal(l.res.status, 503, `${l.res.status} ${l.res.text}`);
+			assert.match(l.res.headers.get('content-type') || '', /^text\/plain/);
+			assert.ok(l.ms < LOCK_BOUND_MS, `answered in ${l.ms} ms`);
+			assert.deepEqual(sessionSet(l.res), [], 'no session cookie');
+			await logMatch(a, /database locked for more than/);
+			// A read (WAL: readers are not blocked by a writer).
+			const p = await profile(a, alice);
+			assert.equal(p.status, 200, p.text);
+			await lock.current.release();
+			lock.current = null;
+			const ok = await tryLogin(a);
+			assert.equal(ok.res.status, 307, ok.res.text);
+			assert.ok(sessionSet(ok.res).length > 0);
+			await assertNoCrash(a, pids);
+		} finally {
+			lock.current?.kill();
+			await a.stop();
+		}
+	});
+
+	test('read-only database: 503, the session is not dropped, nothing written', async () => {
+		const dir = runDir('faults-ro');
+		const dbDir = path.join(dir, 'db');
+		fs.mkdirSync(dbDir);
+		let mounted = false;
+		if (ROOT) {
+			// root ignores file modes: a read-only mount instead.
+			execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dbDir]);
+			mounted = true;
+		}
+		let { a, db } = await dbApp(dbDir);
+		try {
+			const alice = await fullLogin(a);
+			const before = sql(db, 'SELECT count(*) FROM sessions');
+			// No file may be open for writing while the mount turns
+			// read-only: stop the app, then start it again on the same
+			// port (the browser's cookie stays valid).
+			await a.stop();
+			if (ROOT) {
+				execFileSync('mount', ['-o', 'remount,ro', dbDir]);
+			} else {
+				for (const f of fs.readdirSync(dbDir))
+					fs.chmodSync(path.join(dbDir, f), 0o444);
+				fs.chmodSync(dbDir, 0o555);
+			}
+			a = await app(hop.issuer('refreshable'), { 'session.store': 'sqlite', 'session.db': db },
+			    { name: 'faults-db-ro', port: a.port });
+			const pids = await livePids(a);
+			const l = await tryLogin(a);
+			assert.equal(l.res.status, 503, `${l.res.status} ${l.res.text}\n${logText(a).slice(-800)}`);
+			assert.deepEqual(sessionSet(l.res), [], 'no session cookie');
+			// A WAL database cannot even be read without writing its
+			// -shm file: reads answer 503 too (not 401: the browser
+			// keeps its session cookie), and the log says why.
+			const p = await profile(a, alice);
+			assert.equal(p.status, 503, `${p.status} ${p.text}`);
+			assert.match(p.text, /session store is unavailable/);
+			assert.ok(!p.setCookies.some((c) => /^__session=;|Max-Age=0/i.test(c)), 'cookie kept');
+			await logMatch(a, /read-only \(check the owner and mode/);
+			assert.equal(sql(`file:${db}?immutable=1`, 'SELECT count(*) FROM sessions'), before,
+			    'nothing written');
+			await assertNoCrash(a, pids);
+		} finally {
+			await a.stop();
+			if (mounted)
+				execFileSync('umount', ['-l', dbDir]);
+			else
+				fs.chmodSync(dbDir, 0o755);
+		}
+	});
+
+	test('disk full: a clear error, no partial session, other sessions intact',
+	    { skip: ROOT ? false : 'needs root to mount a small tmpfs' }, async () => {
+		const dir = runDir('faults-full');
+		execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=300k', 'tmpfs', dir]);
+		let a;
+		try {
+			let db;
+			({ a, db } = await dbApp(dir));
+			const alice = await fullLogin(a);
+			const pids = await livePids(a);
+			const before = sql(db, 'SELECT count(*) FROM sessions');
+			// Fill the file system.
+			const fill = path.join(dir, 'filler');
+			const fd = fs.openSync(fill, 'w');
+			try {
+				for (;;)
+					fs.writeSync(fd, Buffer.alloc(4096, 1));
+			} catch (e) {
+				assert.equal(e.code, 'ENOSPC');
+			} finally {
+				fs.closeSync(fd);
+			}
+			const l = await tryLogin(a);
+			assert.ok(l.res.status >= 500, `${l.res.status} ${l.res.text}`);
+			assert.match(l.res.headers.get('content-type') || '', /^text\/plain/);
+			assert.deepEqual(sessionSet(l.res), [], 'no session cookie');
+			await logMatch(a, /sessions: .*(full|disk)/i);
+			const p = await profile(a, alice);
+			assert.equal(p.status, 200, p.text);
+			fs.rmSync(fill);
+			assert.equal(sql(db, 'SELECT count(*) FROM sessions'), before, 'no partial session');
+			assert.equal(sql(db, 'PRAGMA integrity_check'), 'ok');
+			const ok = await tryLogin(a);
+			assert.equal(ok.res.status, 307, ok.res.text);
+			await assertNoCrash(a, pids);
+		} finally {
+			await a?.stop();
+			execFileSync('umount', ['-l', dir]);
+		}
+	});
+
+	test('SIGKILL of authgate-fcgi during writes: the database stays sound, other sessions intact', async () => {
+		const { a, db } = await dbApp(runDir('faults-kill'), 'sqlite', { maxProcs: 2 });
+		try {
+			const keep = [];
+			for (let i = 0; i < 3; i++)
+				keep.push(await fullLogin(a));
+			const end = Date.now() + 8000;
+			let kills = 0, done = 0;
+			const killer = (async () => {
+				while (Date.now() < end) {
+					await sleep(150 + Math.floor(Math.random() * 400));
+					const pids = await livePids(a);
+					if (pids.length === 0)
+						continue;
+					try {
+						process.kill(pids[Math.floor(Math.random() * pids.length)], 'SIGKILL');
+						kills++;
+					} catch { /* already gone */ }
+				}
+			})();
+			const worker = async () => {
+				while (Date.now() < end) {
+					try {
+						const b = new Browser();
+						const cb = await startLogin(a, b).catch(() => null);
+						if (cb)
+							await b.request(cb);
+						await b.request(`${a.url}/auth/access-token?refresh=true`, { headers: API });
+						done++;
+					} catch { /* a killed request */ }
+				}
+			};
+			await Promise.all([killer, worker(), worker()]);
+			assert.ok(kills >= 5, `${kills} kills`);
+			assert.ok(done > 0, 'some logins completed');
+			assert.equal(sql(db, 'PRAGMA integrity_check'), 'ok');
+			for (const b of keep) {
+				let p;
+				// lighttpd restarts its FastCGI processes on demand.
+				for (let i = 0; i < 20; i++) {
+					p = await profile(a, b);
+					if (p.status === 200)
+						break;
+					await sleep(250);
+				}
+				assert.equal(p.status, 200, p.text);
+			}
 		} finally {
 			await a.stop();
 		}
