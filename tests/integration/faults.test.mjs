@@ -219,20 +219,25 @@ describe('provider faults', () => {
 		}
 	});
 
-	test('token endpoint host does not resolve: the callback answers a clear error in time', async () => {
-		op.state('token-elsewhere').tokenEndpoint = 'https://nonexistent.invalid/token';
-		const a = await app(op.issuer('token-elsewhere'), {}, { name: 'faults-dns-token' });
+	// A login against the 'token-elsewhere' case whose token endpoint is
+	// endpoint: the callback fails in time, with re in the log.
+	async function callbackFails(endpoint, name, re) {
+		op.state('token-elsewhere').tokenEndpoint = endpoint;
+		const a = await app(op.issuer('token-elsewhere'), {}, { name });
 		try {
 			const pids = await livePids(a);
 			const b = new Browser();
 			const c = await timed(async () => b.request(await startLogin(a, b)));
 			assertErrorPage(c, 'callback');
-			await logMatch(a, /callback: token endpoint/);
+			await logMatch(a, re);
 			await assertNoCrash(a, pids);
 		} finally {
 			await a.stop();
 		}
-	});
+	}
+
+	test('token endpoint host does not resolve: the callback answers a clear error in time', () =>
+	    callbackFails('https://nonexistent.invalid/token', 'faults-dns-token', /callback: token endpoint/));
 
 	test('TLS provider with an untrusted certificate: /auth/login refuses it', async () => {
 		const a = await app(`${tlsUrl}/`, {}, { name: 'faults-tls' });
@@ -247,20 +252,8 @@ describe('provider faults', () => {
 		}
 	});
 
-	test('TLS token endpoint with an untrusted certificate: the callback refuses it', async () => {
-		op.state('token-elsewhere').tokenEndpoint = `${tlsUrl}/token`;
-		const a = await app(op.issuer('token-elsewhere'), {}, { name: 'faults-tls-token' });
-		try {
-			const pids = await livePids(a);
-			const b = new Browser();
-			const c = await timed(async () => b.request(await startLogin(a, b)));
-			assertErrorPage(c, 'callback');
-			await logMatch(a, /certificate|SSL|TLS/i);
-			await assertNoCrash(a, pids);
-		} finally {
-			await a.stop();
-		}
-	});
+	test('TLS token endpoint with an untrusted certificate: the callback refuses it', () =>
+	    callbackFails(`${tlsUrl}/token`, 'faults-tls-token', /certificate|SSL|TLS/i));
 });
 
 /* ------------------------------------------------- session database faults */
