@@ -3,6 +3,7 @@
 #   make            build authgate-fcgi and authgate into build/
 #   make check      every test; ends with "N passed, N failed"
 #   make sanitize   the same tests, built with ASan + UBSan
+#   make valgrind   the unit test programs under valgrind
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make demo       a real login on http://127.0.0.1:8080/
 
@@ -42,6 +43,7 @@ PROGS	 = $(BUILD)/authgate-fcgi $(BUILD)/authgate $(BUILD)/authgate-wrap
 UNIT_SRC = $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+.PHONY: valgrind
 .PHONY: all check unit sanitize install install-privsep demo deps clean lint fuzz bench
 
 all: $(PROGS) $(BUILD)/tests/hello-fcgi $(BUILD)/www/env-c.cgi
@@ -107,6 +109,10 @@ check: deps all unit
 # Missing Debian packages and the test provider's node modules.
 deps:
 	tests/deps
+
+# Every unit test program under valgrind (memcheck, leaks); ~70 s.
+valgrind: unit
+	BUILD=$(BUILD) tests/valgrind
 
 sanitize:
 	$(MAKE) BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -45,13 +45,14 @@ static const char *const single[] = {
 static const char *const foreign[] = { "response", "id_token", "token" };
 
 /*
- * Answer a failed callback: the SDK's 500 text, or a redirect to
+ * Answer a failed callback: status (the SDK's 500; 503 when the session
+ * store is down) with message as text, or a redirect to
  * callback.error_url carrying error and error_description.  The
  * transaction cookie (when the state was sane) is deleted either way.
  */
 static int
-fail(struct ag_app *app, const char *state, struct ag_resp *w,
-    const char *code, const char *message)
+fail_status(struct ag_app *app, const char *state, struct ag_resp *w,
+    int status, const char *code, const char *message)
 {
 	const char *eu = app->conf.callback_error_url;
 	struct ag_buf url;
@@ -61,7 +62,7 @@ fail(struct ag_app *app, const char *state, struct ag_resp *w,
 		(void)ag_txn_delete(app, state, w);
 	(void)ag_resp_header(w, "Cache-Control", "no-store");
 	if (eu == NULL || *eu == '\0')
-		return ag_resp_text(w, 500, message);
+		return ag_resp_text(w, status, message);
 	ag_buf_init(&url, 8192);
 	if (eu[0] == '/')
 		r = ag_app_url(app, eu, &url);
@@ -79,6 +80,14 @@ fail(struct ag_app *app, const char *state, struct ag_resp *w,
 		r = ag_resp_redirect(w, 307, ag_buf_str(&url));
 	ag_buf_free(&url);
 	return r;
+}
+
+/* fail_status() with the SDK's 500. */
+static int
+fail(struct ag_app *app, const char *state, struct ag_resp *w,
+    const char *code, const char *message)
+{
+	return fail_status(app, state, w, 500, code, message);
 }
 
 /*
@@ -298,7 +307,9 @@ ag_h_callback(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	    ag_now(), &sess)) != AG_OK)
 		goto out;
 	if ((r = ag_session_write(app, &req->cookies, &sess, w)) != AG_OK) {
-		r = fail(app, state, w, "session_error",
+		r = fail_status(app, state, w,
+		    r == AG_ERR_BUSY || r == AG_ERR_DB ? 503 : 500,
+		    "session_error",
 		    r == AG_ERR_LIMIT ? MSG_TOO_LARGE : MSG_STORE_DOWN);
 		goto out;
 	}

@@ -451,7 +451,9 @@ get_jwks(struct ag_oidc *o, const struct ag_provider *p, int force,
 	if (force) {
 		last = o->jwks_fetched_at > o->jwks_forced_at ?
 		    o->jwks_fetched_at : o->jwks_forced_at;
-		if (now >= last && now - last < AG_JWKS_REFETCH_MIN)
+		/* Integration tests shorten the wait (test mode only). */
+		if (now >= last && now - last < ag_test_knob(
+		    "AUTHGATE_TEST_JWKS_REFETCH_MIN", AG_JWKS_REFETCH_MIN))
 			return AG_OK;
 		/* Counted before the fetch, so failures are throttled too. */
 		o->jwks_forced_at = now;
@@ -484,6 +486,18 @@ allowed_algs(const struct ag_oidc *o, const struct ag_provider *p)
 	return p->id_token_algs & conf_algs & AG_ALG_ALL;
 }
 
+/* 1 when s has the five parts (four dots) of a compact JWE. */
+static int
+is_jwe(const char *s)
+{
+	size_t dots = 0;
+
+	for (; *s != '\0'; s++)
+		if (*s == '.')
+			dots++;
+	return dots == 4;
+}
+
 /*
  * Parse and verify the signature of a compact JWS from the provider,
  * refetching the JWKS once (throttled) on an unknown kid.  *out owned
@@ -506,7 +520,9 @@ verify_signature(struct ag_oidc *o, const struct ag_provider *p,
 		return fail(why, AG_ERR_LIMIT, "%s: longer than %d bytes",
 		    label, AG_MAX_JWT);
 	if (ag_jwt_parse(jwt, n, &t) != AG_OK)
-		return fail(why, AG_ERR_VERIFY, "%s: malformed JWS", label);
+		return fail(why, AG_ERR_VERIFY, is_jwe(jwt) ?
+		    "%s: encrypted (JWE) tokens are not supported" :
+		    "%s: malformed JWS", label);
 	if (t->alg < 0 || !(allowed_algs(o, p) & AG_ALG_BIT(t->alg))) {
 		r = fail(why, AG_ERR_VERIFY, "%s: algorithm not allowed",
 		    label);

@@ -61,24 +61,32 @@ ag_rand_hex(struct ag_buf *out, size_t n)
 	return r;
 }
 
+int64_t
+ag_test_knob(const char *name, int64_t dflt)
+{
+	const char *mode, *v;
+	char *end;
+	long long n;
+
+	mode = getenv("AUTHGATE_TEST_MODE");
+	if (mode == NULL || strcmp(mode, "1") != 0 ||
+	    (v = getenv(name)) == NULL || *v == '\0')
+		return dflt;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return dflt;
+	return n;
+}
+
 /* Integration tests may shift the clock; never outside test mode. */
 static int64_t
 offset(void)
 {
-	const char *mode, *off;
-	char *end;
-	long long v;
-
 	if (clock_offset_read)
 		return clock_offset;
 	clock_offset_read = 1;
-	mode = getenv("AUTHGATE_TEST_MODE");
-	off = getenv("AUTHGATE_TEST_CLOCK_OFFSET");
-	if (mode == NULL || strcmp(mode, "1") != 0 || off == NULL)
-		return 0;
-	v = strtoll(off, &end, 10);
-	if (*off != '\0' && *end == '\0')
-		clock_offset = v;
+	clock_offset = ag_test_knob("AUTHGATE_TEST_CLOCK_OFFSET", 0);
 	return clock_offset;
 }
 

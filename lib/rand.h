@@ -35,5 +35,11 @@ void	 ag_clock_set(int64_t t);
 int64_t	 ag_mono_ms(void);
 /* Sleep ms milliseconds (resumed after signals). */
 void	 ag_sleep_ms(int ms);
+/*
+ * A test-only integer knob: the environment variable name (a decimal
+ * integer) when AUTHGATE_TEST_MODE=1 is also set, else (or when it is
+ * absent or malformed) dflt.  Never changes behaviour outside test mode.
+ */
+int64_t	 ag_test_knob(const char *name, int64_t dflt);
 
 #endif

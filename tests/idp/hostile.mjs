@@ -190,6 +190,60 @@ export const CASES = {
 	},
 };
 
+// An encrypted ID token (a compact JWE: five parts, RSA-OAEP + A256GCM
+// header), which authgate does not support.
+CASES['id-token-jwe'] = {
+	idToken: () => [b64u({ alg: 'RSA-OAEP', enc: 'A256GCM', cty: 'JWT', kid: 'enc1' }),
+	    b64u(crypto.randomBytes(256)), b64u(crypto.randomBytes(12)),
+	    b64u(crypto.randomBytes(64)), b64u(crypto.randomBytes(16))].join('.'),
+};
+// The rotation case again under its own issuer (own counters and state),
+// for an app whose JWKS refetch throttle is shortened by the test knob.
+CASES['rotation-fast'] = CASES.rotation;
+
+// Refresh tokens: the code grant also returns one, and a refresh_token
+// grant answers a new access token (no ID token), as most providers do.
+CASES['refreshable'] = {
+	tokenBody: (b) => { b.refresh_token = `rt-${b64u(crypto.randomBytes(16))}`; },
+	token: (req, res, ctx) => {
+		if (ctx.form?.get('grant_type') !== 'refresh_token')
+			return false;
+		res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+		res.end(JSON.stringify({ access_token: `at-${b64u(crypto.randomBytes(16))}`,
+		    token_type: 'Bearer', expires_in: 300 }));
+		return true;
+	},
+};
+// The token endpoint somewhere else (ctx.state.tokenEndpoint, set by the
+// test: an unresolvable host, a TLS server nobody trusts).
+CASES['token-elsewhere'] = {
+	discovery: (d, ctx) => {
+		if (ctx.state.tokenEndpoint)
+			d.token_endpoint = ctx.state.tokenEndpoint;
+	},
+};
+
+// Whole-server faults (op.setFault): 'hang' accepts and never answers,
+// 'trickle' sends headers and then one byte every 250 ms, 'reset'
+// closes the connection at once; null is normal service.
+function applyFault(fault, req, res) {
+	switch (fault) {
+	case 'hang':
+		return true;
+	case 'reset':
+		req.socket.destroy();
+		return true;
+	case 'trickle': {
+		res.writeHead(200, { 'content-type': 'application/json' });
+		res.write('{');
+		const t = setInterval(() => res.write(' '), 250);
+		res.on('close', () => clearInterval(t));
+		return true;
+	}
+	}
+	return false;
+}
+
 /*
  * startHostile({clientId, port}) -> Promise<{port, base, issuer(name),
  *   stats(name), state(name), stop()}>
@@ -243,7 +297,11 @@ export async function startHostile(opts = {}) {
 		return Buffer.concat(chunks).toString();
 	}
 
+	let fault = null;
+
 	async function handle(req, res) {
+		if (applyFault(fault, req, res))
+			return;
 		const u = new URL(req.url, base);
 		const m = /^\/([a-z0-9-]+)(\/.*)$/.exec(u.pathname);
 		const c = m && CASES[m[1]];
@@ -297,6 +355,7 @@ export async function startHostile(opts = {}) {
 		case '/token': {
 			st.token++;
 			const form = new URLSearchParams(await readBody(req));
+			ctx.form = form;
 			if (c.token && c.token(req, res, ctx))
 				return;
 			const grant = codes.get(form.get('code'));
@@ -337,6 +396,7 @@ export async function startHostile(opts = {}) {
 		issuer: (name) => `${base}/${name}`,
 		stats: (name) => ({ ...statsOf(name) }),
 		state: stateOf,
+		setFault: (f) => { fault = f; },
 		stop: () => new Promise((ok) => {
 			server.closeAllConnections?.();
 			server.close(() => ok());
