@@ -242,6 +242,15 @@ provider_failed(struct call *c, struct ag_resp *w, int r,
 	return json_error(c, w, 502, "unexpected_error", MSG_UPSTREAM);
 }
 
+/* The answer to a provider call: its result res (200) or its failure. */
+static int
+relay(struct call *c, struct ag_resp *w, int r, ag_json *res,
+    const struct ag_oauth_error *e, const char *why)
+{
+	return r == AG_OK ? success(c, w, res) :
+	    provider_failed(c, w, r, e, why);
+}
+
 /* End a handler: AG_OK once an answer is written. */
 static int
 done(struct call *c, struct ag_resp *w, int r)
@@ -272,10 +281,8 @@ ag_h_mfa_authenticators(struct ag_app *app, struct ag_req *req,
 	}
 	if (open_token(&c, app, req, w, tok) != 0)
 		goto out;
-	if ((r = ag_mfa_authenticators(app, &c.ctx, &list, &e, why)) != AG_OK)
-		r = provider_failed(&c, w, r, &e, why);
-	else
-		r = success(&c, w, list);
+	r = ag_mfa_authenticators(app, &c.ctx, &list, &e, why);
+	r = relay(&c, w, r, list, &e, why);
  out:
 	ag_json_free(list);
 	ag_oauth_error_clear(&e);
@@ -330,11 +337,8 @@ ag_h_mfa_challenge(struct ag_app *app, struct ag_req *req,
 		    "No MFA factors of the requested type are available.");
 		goto out;
 	}
-	if ((r = ag_mfa_challenge(app, &c.ctx, type, id, &res, &e, why)) !=
-	    AG_OK)
-		r = provider_failed(&c, w, r, &e, why);
-	else
-		r = success(&c, w, res);
+	r = ag_mfa_challenge(app, &c.ctx, type, id, &res, &e, why);
+	r = relay(&c, w, r, res, &e, why);
  out:
 	ag_json_free(res);
 	ag_oauth_error_clear(&e);
@@ -447,10 +451,8 @@ ag_h_mfa_associate(struct ag_app *app, struct ag_req *req,
 	if (enrollment(&c, w, fwd) != 0 ||
 	    open_token(&c, app, req, w, tok) != 0)
 		goto out;
-	if ((r = ag_mfa_associate(app, &c.ctx, fwd, &res, &e, why)) != AG_OK)
-		r = provider_failed(&c, w, r, &e, why);
-	else
-		r = success(&c, w, res);
+	r = ag_mfa_associate(app, &c.ctx, fwd, &res, &e, why);
+	r = relay(&c, w, r, res, &e, why);
  out:
 	ag_json_free(fwd);
 	ag_json_free(res);
