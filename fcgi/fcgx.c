@@ -51,6 +51,8 @@ handle(struct ag_app *app, struct ag_req *r, struct ag_resp *w)
 {
 	ag_req_prepare(r);
 	if (r->body_too_large) {
+		/* Before any route: an error page no cache should keep. */
+		(void)ag_resp_header(w, "Cache-Control", "no-store");
 		ag_resp_text(w, 413, "Request body too large.");
 		return;
 	}

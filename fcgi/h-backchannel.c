@@ -41,24 +41,6 @@ refuse(struct ag_resp *w, const char *reason)
 	return ag_resp_text(w, 400, reason);
 }
 
-/* 1 when ct is FORM_TYPE, optionally followed by parameters. */
-static int
-form_type(const char *ct)
-{
-	size_t n = sizeof(FORM_TYPE) - 1;
-
-	if (ct == NULL)
-		return 0;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	if (strncasecmp(ct, FORM_TYPE, n) != 0)
-		return 0;
-	ct += n;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
-}
-
 /* The effects of a valid, new logout token, in the open transaction. */
 static int
 apply(struct ag_app *app, struct ag_db *db, const struct ag_bclogout *t,
@@ -90,7 +72,7 @@ ag_h_backchannel(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		r = ag_resp_text(w, 413, "Request body too large.");
 		goto out;
 	}
-	if (!form_type(req->content_type)) {
+	if (!ag_req_media_type(req->content_type, FORM_TYPE)) {
 		r = refuse(w, "Content-Type must be " FORM_TYPE ".");
 		goto out;
 	}

@@ -26,6 +26,16 @@ int	 ag_h_access_token(struct ag_app *, struct ag_req *, struct ag_resp *);
 /* POST /auth/backchannel-logout (fcgi/h-backchannel.c): 204, 400, 413, 503. */
 int	 ag_h_backchannel(struct ag_app *, struct ag_req *, struct ag_resp *);
 /*
+ * The MFA step-up routes (fcgi/h-mfa.c, reference section 10.3):
+ * GET /mfa/authenticators, POST /mfa/challenge, /mfa/verify,
+ * /mfa/associate.  JSON answers, Cache-Control: no-store.
+ */
+int	 ag_h_mfa_authenticators(struct ag_app *, struct ag_req *,
+	    struct ag_resp *);
+int	 ag_h_mfa_challenge(struct ag_app *, struct ag_req *, struct ag_resp *);
+int	 ag_h_mfa_verify(struct ag_app *, struct ag_req *, struct ag_resp *);
+int	 ag_h_mfa_associate(struct ag_app *, struct ag_req *, struct ag_resp *);
+/*
  * The AUTHORIZER role (any path): 200 with the Variable-* lines of
  * SPEC section 5 for a valid session; else the answer the browser gets
  * (307 to the login, 401 JSON, 503).  Never leaves w without a status.

@@ -15,6 +15,10 @@ enum ag_route {
 	AG_ROUTE_HEALTH,
 	AG_ROUTE_ACCESS_TOKEN,
 	AG_ROUTE_BACKCHANNEL,
+	AG_ROUTE_MFA_AUTHENTICATORS,
+	AG_ROUTE_MFA_CHALLENGE,
+	AG_ROUTE_MFA_VERIFY,
+	AG_ROUTE_MFA_ASSOCIATE,
 	AG_ROUTE__MAX
 };
 
@@ -30,6 +34,10 @@ static const struct {
 	{ "GET", "/health", ag_h_health },		/* AG_ROUTE_HEALTH */
 	{ "GET", "/access-token", ag_h_access_token },	/* AG_ROUTE_ACCESS_TOKEN */
 	{ "POST", "/backchannel-logout", ag_h_backchannel }, /* AG_ROUTE_BACKCHANNEL */
+	{ "GET", "/mfa/authenticators", ag_h_mfa_authenticators },
+	{ "POST", "/mfa/challenge", ag_h_mfa_challenge },
+	{ "POST", "/mfa/verify", ag_h_mfa_verify },
+	{ "POST", "/mfa/associate", ag_h_mfa_associate },
 };
 
 int

@@ -78,4 +78,9 @@
 #define AG_REFRESH_HOPS		4
 #define AG_IPSIE_LEEWAY		30		/* sessionExpiresAt margin, s */
 
+/* MFA step-up (lib/mfa.c, fcgi/h-mfa.c) */
+#define AG_MAX_MFA_AUTHENTICATORS 64	/* authenticators listed to the browser */
+#define AG_MAX_MFA_FIELD	1024		/* otp, oob_code, ids, phone... */
+#define AG_MAX_MFA_TYPES	8		/* authenticator_types, oob_channels */
+
 #endif

@@ -139,6 +139,17 @@ int	 ag_oidc_token(struct ag_oidc *, const char *form,
 int	 ag_oidc_client_post(struct ag_oidc *, const char *url,
 	    const char *form, struct ag_http_resp *resp, char *why);
 
+/*
+ * Read a provider's non-success answer (any endpoint: the token
+ * endpoint, Auth0's MFA API...) into err: status, and error and a
+ * sanitised error_description when the body is a JSON object with an
+ * "error" string (raw keeps that object).  why names step and status.
+ * Always returns AG_ERR_PROVIDER; err is owned by the caller
+ * (ag_oauth_error_clear).
+ */
+int	 ag_oidc_error(const struct ag_http_resp *, const char *step,
+	    struct ag_oauth_error *err, char *why);
+
 /* What an ID token must match. */
 struct ag_id_expect {
 	const char	*nonce;		/* required and compared when non-NULL */

@@ -277,3 +277,20 @@ ag_resp_serialise(const struct ag_resp *w, struct ag_buf *out)
 		return r;
 	return ag_buf_add(out, ag_buf_str(&w->body), w->body.len);
 }
+
+int
+ag_req_media_type(const char *ct, const char *type)
+{
+	size_t n = strlen(type);
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, type, n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}

@@ -58,6 +58,12 @@ void	 ag_req_fill(struct ag_req *, ag_req_getter get, void *ctx,
  */
 void	 ag_req_prepare(struct ag_req *);
 void	 ag_req_free(struct ag_req *);
+/*
+ * 1 when the Content-Type value ct is the media type type (compared
+ * case-insensitively), optionally followed by parameters (";
+ * charset=utf-8"); 0 for NULL or anything else.
+ */
+int	 ag_req_media_type(const char *ct, const char *type);
 /* 1 when the request is a top-level navigation (SPEC section 3). */
 int	 ag_req_is_navigation(const struct ag_req *);
 

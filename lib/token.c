@@ -123,6 +123,7 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "mfa.h"
 #include "oidc.h"
 #include "rand.h"
 #include "token.h"
@@ -199,6 +200,8 @@ ag_token_fail_clear(struct ag_token_fail *f)
 	ag_json_free(f->mfa);
 	free(f->mfa_audience);
 	free(f->mfa_scope);
+	free(f->mfa_sid);
+	free(f->mfa_sub);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -1294,6 +1297,12 @@ ag_token_get(struct ag_app *app, struct ag_session *s,
 	tok->session_changed = changed;
 	r = AG_TOKEN_OK;
 out:
+	/* The sealed mfa_token will be bound to this session. */
+	if (r == AG_TOKEN_MFA_REQUIRED &&
+	    (dup_into(&f->mfa_sid, ag_session_sid(s)) != AG_OK ||
+	    dup_into(&f->mfa_sub, ag_json_get_str(ag_session_user(s),
+	    "sub")) != AG_OK))
+		r = failf(f, AG_TOKEN_FAILED_REFRESH, "out of memory");
 	if (r != AG_TOKEN_OK) {
 		ag_token_clear(tok);
 		/* Keep the data for the caller; session_changed reports it. */
@@ -1311,44 +1320,7 @@ int
 ag_token_mfa_body(struct ag_app *app, const struct ag_token_fail *f,
     int64_t now, struct ag_buf *out)
 {
-	struct ag_buf sealed;
-	ag_json *body = NULL, *payload = NULL, *reqs;
-	const char *raw, *desc, *json;
-	int r = AG_ERR_NOMEM;
-
-	ag_buf_init(&sealed, AG_MAX_JWT);
-	raw = ag_json_get_str(f->mfa, "mfa_token");
-	reqs = ag_json_get(f->mfa, "mfa_requirements");
-	if ((desc = ag_json_get_str(f->mfa, "error_description")) == NULL)
-		desc = MSG_MFA;
-	if ((body = ag_json_object()) == NULL ||
-	    (payload = ag_json_object()) == NULL)
-		goto out;
-	if (raw != NULL && *raw != '\0') {
-		if (ag_json_set_str(payload, "mfaToken", raw) != AG_OK ||
-		    set_opt(payload, "audience", f->mfa_audience) != AG_OK ||
-		    set_opt(payload, "scope", f->mfa_scope) != AG_OK ||
-		    (reqs != NULL && ag_json_set(payload, "mfaRequirements",
-		    ag_json_copy(reqs)) != AG_OK) ||
-		    ag_json_set_int(payload, "createdAt", now * 1000) != AG_OK)
-			goto out;
-		if ((r = ag_seal(app->key, payload, now +
-		    app->conf.mfa_token_ttl, &sealed)) != AG_OK)
-			goto out;
-		r = AG_ERR_NOMEM;
-	}
-	if (ag_json_set_str(body, "error", "mfa_required") != AG_OK ||
-	    ag_json_set_str(body, "error_description", desc) != AG_OK ||
-	    ag_json_set_str(body, "mfa_token", ag_buf_str(&sealed)) != AG_OK ||
-	    (reqs != NULL && ag_json_set(body, "mfa_requirements",
-	    ag_json_copy(reqs)) != AG_OK))
-		goto out;
-	if ((json = ag_json_dump(body)) == NULL)
-		goto out;
-	r = ag_buf_puts(out, json);
-out:
-	ag_json_free(body);
-	ag_json_free(payload);
-	ag_buf_free(&sealed);
-	return r;
+	return ag_mfa_required_body(app, f->mfa, f->mfa_audience,
+	    f->mfa_scope, f->mfa_sid, f->mfa_sub, now, app->conf.mfa_token_ttl,
+	    out);
 }

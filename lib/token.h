@@ -67,6 +67,8 @@ struct ag_token_fail {
 	ag_json	*mfa;		/* mfa_required: the provider's error body */
 	char	*mfa_audience;	/* the audience and scope of the failed */
 	char	*mfa_scope;	/* refresh (for the encrypted mfa_token) */
+	char	*mfa_sid;	/* the session's sid and sub: the sealed */
+	char	*mfa_sub;	/* mfa_token is bound to them (lib/mfa.h) */
 };
 void	 ag_token_fail_clear(struct ag_token_fail *);
 
@@ -94,7 +96,8 @@ int	 ag_token_get(struct ag_app *, struct ag_session *s,
  * The 403 body of an mfa_required failure (reference 10.1), appended
  * to out: {"error":"mfa_required","error_description","mfa_token",
  * "mfa_requirements"?} where mfa_token seals (ag_seal, the cookie key)
- * {mfaToken, audience, scope, mfaRequirements, createdAt (ms)} with
+ * {mfaToken, audience, scope, mfaRequirements, createdAt (ms)} and
+ * the session's sid and sub (ag_mfa_required_body, lib/mfa.h) with
  * exp = now + conf mfa.token_ttl -- "" when the provider sent none.
  */
 int	 ag_token_mfa_body(struct ag_app *, const struct ag_token_fail *,

@@ -48,6 +48,13 @@
  *	After missing_session or session_expired the cached user is
  *	forgotten (the session is gone).
  *
+ * authgate.mfa.getAuthenticators({mfaToken}), .challenge({mfaToken,
+ *	challengeType, authenticatorId?}), .verify({mfaToken, otp} |
+ *	{mfaToken, oobCode, bindingCode?} | {mfaToken, recoveryCode}),
+ *	.enroll({mfaToken, factorType, phoneNumber?, email?}) (alias
+ *	.associate): the step-up after a MfaRequiredError; see the block
+ *	above `mfa` below and authgate-fcgi(8).
+ *
  *	authgate.getAccessToken({ audience: 'https://api.example.com/' })
  *	.then(function (token) {
  *		return fetch('https://api.example.com/orders',
@@ -252,6 +259,112 @@
 		});
 	}
 
+	/*
+	 * MFA step-up (the SDK's client `mfa`): the /auth/mfa/* routes with
+	 * the encrypted mfa_token of a MfaRequiredError.  Unlike the SDK
+	 * the session cookie is always sent: the server binds the token to
+	 * the session.  Failures reject with authgate.MfaError (.code =
+	 * the server's error: mfa_token_invalid, mfa_token_expired,
+	 * mfa_no_available_factors, invalid_grant...; client_error when the
+	 * network fails), or MfaRequiredError when verify needs another
+	 * factor.
+	 */
+	var MfaError = subclass(function MfaError(code, description, status) {
+		if (!(this instanceof MfaError))
+			return new MfaError(code, description, status);
+		this.code = this.error = code;
+		this.error_description = description || '';
+		this.message = this.error_description || code;
+		this.status = status;
+		stackOf(this, this.message);
+	}, 'MfaError');
+
+	function mfaCall(name, method, token, body) {
+		var headers = { 'Accept': 'application/json' };
+
+		if (token !== undefined)
+			headers.Authorization = 'Bearer ' + token;
+		if (body !== undefined)
+			headers['Content-Type'] = 'application/json';
+		return root.fetch(route('mfa/' + name), {
+			method: method, credentials: 'same-origin', cache: 'no-store',
+			headers: headers,
+			body: body !== undefined ? JSON.stringify(body) : undefined
+		}).then(function (res) {
+			return res.text().then(function (text) {
+				var b;
+
+				try {
+					b = JSON.parse(text);
+				} catch (x) {
+					throw new MfaError('unexpected_error',
+					    'The MFA request failed.', res.status);
+				}
+				if (res.ok)
+					return b;
+				if (res.status === 403 && b && b.error === 'mfa_required')
+					throw new MfaRequiredError(b.error_description,
+					    b.mfa_token, b.mfa_requirements);
+				throw new MfaError(b && typeof b.error === 'string' ?
+				    b.error : 'unknown_error',
+				    b && b.error_description, res.status);
+			});
+		}, function (e) {
+			throw new MfaError('client_error', e && e.message, 0);
+		});
+	}
+
+	/* {factorType: otp|sms|voice|email|push, phoneNumber?, email?} */
+	function enrollBody(o) {
+		var t = o.factorType, b = {};
+
+		if (o.authenticatorTypes) {
+			b.authenticator_types = o.authenticatorTypes;
+			if (o.oobChannels)
+				b.oob_channels = o.oobChannels;
+		} else if (t === 'otp')
+			b.authenticator_types = ['otp'];
+		else {
+			b.authenticator_types = ['oob'];
+			b.oob_channels = [t === 'push' ? 'auth0' : t];
+		}
+		if (o.phoneNumber)
+			b.phone_number = o.phoneNumber;
+		if (o.email)
+			b.email = o.email;
+		return b;
+	}
+
+	var mfa = {
+		getAuthenticators: function (o) {
+			return mfaCall('authenticators', 'GET', o.mfaToken);
+		},
+		challenge: function (o) {
+			var b = { mfa_token: o.mfaToken, challenge_type: o.challengeType };
+
+			if (o.authenticatorId)
+				b.authenticator_id = o.authenticatorId;
+			return mfaCall('challenge', 'POST', undefined, b);
+		},
+		verify: function (o) {
+			var b = {};
+
+			if (o.otp !== undefined)
+				b.otp = o.otp;
+			else if (o.oobCode !== undefined) {
+				b.oob_code = o.oobCode;
+				if (o.bindingCode !== undefined)
+					b.binding_code = o.bindingCode;
+			} else
+				b.recovery_code = o.recoveryCode;
+			return mfaCall('verify', 'POST', o.mfaToken, b);
+		},
+		enroll: function (o) {
+			return mfaCall('associate', 'POST', o.mfaToken, enrollBody(o));
+		}
+	};
+	mfa.associate = mfa.enroll;
+
 	function loginUrl(returnTo) {
 		var loc = root.location;
 
@@ -312,6 +425,8 @@
 		loginUrl: loginUrl,
 		logoutUrl: logoutUrl,
 		AccessTokenError: AccessTokenError,
-		MfaRequiredError: MfaRequiredError
+		MfaRequiredError: MfaRequiredError,
+		MfaError: MfaError,
+		mfa: mfa
 	};
 })(typeof window !== 'undefined' ? window : this);

@@ -40,6 +40,9 @@
 //                         with the default client's redirect URIs
 //   IDP_TOKEN_DELAY_MS    every token endpoint request waits this long first
 //                         (so that parallel refreshes surely overlap)
+//   IDP_AUTH0_MFA         "1": a fake of Auth0's MFA API (tests/idp/auth0-mfa.mjs):
+//                         /mfa/*, the mfa-* grants, and refreshes for
+//                         https://mfa.example.test/ answer 403 mfa_required
 //
 // Refresh tokens: a rotated (consumed) refresh token presented again is
 // reuse: the library answers invalid_grant and revokes the whole grant
@@ -601,6 +604,10 @@ async function main() {
 		if (ctx.status >= 500)
 			log(`${ctx.method} ${ctx.url} -> ${ctx.status}`);
 	});
+
+	// Optional fakes of Auth0-only APIs, one line each.
+	if (env.IDP_AUTH0_MFA === '1')
+		(await import('./auth0-mfa.mjs')).installAuth0Mfa(provider, { log });
 
 	const callback = provider.callback();
 	server.on('request', (req, res) => {
