@@ -78,4 +78,9 @@
 #define AG_REFRESH_HOPS		4
 #define AG_IPSIE_LEEWAY		30		/* sessionExpiresAt margin, s */
 
+/* DPoP (RFC 9449): nonces remembered, one per origin, least recently
+ * used evicted; a nonce's bytes (longer ones are ignored). */
+#define AG_MAX_DPOP_NONCES	32
+#define AG_MAX_DPOP_NONCE	1024
+
 #endif
