@@ -11,9 +11,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,25 +113,13 @@ serve(int lfd)
 static void
 script_start(int n, const char *const *answers)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
 	int lfd, i;
 
 	memset(sc, 0, sizeof(*sc));
 	for (i = 0; i < n; i++)
 		sc->answer[i] = answers[i];
 	sc->n = n;
-	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		abort();
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(lfd, 8) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
-		abort();
-	snprintf(base, sizeof(base), "http://127.0.0.1:%d",
-	    ntohs(sa.sin_port));
+	lfd = listen_loopback(8, base, sizeof(base));
 	fflush(stdout);
 	if ((srv_pid = fork()) < 0)
 		abort();
