@@ -119,7 +119,7 @@ script_start(int n, const char *const *answers)
 	for (i = 0; i < n; i++)
 		sc->answer[i] = answers[i];
 	sc->n = n;
-	lfd = listen_loopback(8, base, sizeof(base));
+	lfd = listen_loopback(8, NULL, base, sizeof(base));
 	fflush(stdout);
 	if ((srv_pid = fork()) < 0)
 		abort();

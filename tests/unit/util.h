@@ -67,11 +67,12 @@ unescape(char *s)
 }
 
 /*
- * A socket listening on 127.0.0.1 at a free port (backlog n); base
- * gets "http://127.0.0.1:PORT".  Aborts on failure.  The listening fd.
+ * A socket listening on 127.0.0.1 at a free port with backlog; *port
+ * (when port is not NULL) gets the port and base "http://127.0.0.1:PORT".
+ * Aborts on failure.  Returns the listening fd.
  */
 static int __attribute__((unused))
-listen_loopback(int backlog, char *base, size_t n)
+listen_loopback(int backlog, int *port, char *base, size_t n)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -87,6 +88,8 @@ listen_loopback(int backlog, char *base, size_t n)
 	    listen(lfd, backlog) != 0 ||
 	    getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
 		abort();
+	if (port != NULL)
+		*port = ntohs(sa.sin_port);
 	snprintf(base, n, "http://127.0.0.1:%d", ntohs(sa.sin_port));
 	return lfd;
 }
