@@ -8,7 +8,8 @@
 //  - login with dpop = on: the code exchange is retried once with the
 //    nonce, the access token is DPoP-bound (token_type DPoP, cnf.jkt =
 //    the key's thumbprint), a forced refresh gives a new bound token;
-//  - userinfo = on: the callback's userinfo call uses the DPoP scheme
+//  - userinfo = on (and par = on, an RSA key): the pushed request
+//    carries dpop_jkt, the callback's userinfo call uses the DPoP scheme
 //    with a proof and gets past the provider's nonce challenge;
 //  - `authgate fetch --session ID`: "Authorization: DPoP" with a proof
 //    the test API (tests/lib/dpop-api.mjs) verifies (signature, typ, htm,
@@ -160,7 +161,7 @@ describe('login, refresh and fetch with DPoP (provider requires nonces)', () => 
 	});
 });
 
-describe('userinfo with a DPoP-bound token (opaque tokens, userinfo = on)', () => {
+describe('userinfo with a DPoP-bound token (opaque tokens, userinfo = on, PAR)', () => {
 	let s, key;
 
 	before(async () => {
@@ -168,7 +169,7 @@ describe('userinfo with a DPoP-bound token (opaque tokens, userinfo = on)', () =
 		s = await startStack({
 			name: 'dpop-userinfo',
 			idpEnv: { IDP_DPOP: 'nonce' },
-			conf: { dpop: 'on', 'dpop.key': key.file, userinfo: 'on' },
+			conf: { dpop: 'on', 'dpop.key': key.file, userinfo: 'on', par: 'on' },
 		});
 	});
 
@@ -176,10 +177,11 @@ describe('userinfo with a DPoP-bound token (opaque tokens, userinfo = on)', () =
 		await s?.stop();
 	});
 
-	test('login succeeds: userinfo answered the DPoP request', async () => {
+	test('login succeeds: dpop_jkt pushed, userinfo answered the DPoP request', async () => {
 		await s.idp.resetStats();
 		const { browser } = await login(s.appUrl, 'alice');
 		const st = await s.idp.stats();
+		assert.equal(st.par, 1, 'the authorization request was pushed');
 		assert.ok(st.userinfo >= 1 && st.userinfo <= 2, JSON.stringify(st));
 		const p = await browser.get(`${s.appUrl}/auth/profile`);
 		assert.equal(p.status, 200, p.text);
