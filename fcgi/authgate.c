@@ -9,6 +9,7 @@
  *	authgate [-c file] session get | update --set KEY=JSON ...
  *	authgate [-c file] token [--audience A] [--scope S] [--json] ...
  *	authgate [-c file] fetch [--method M] [--data BODY] ... URL
+ *	authgate keygen [--alg ES256|RS256] [--out FILE]
  *
  * Exit status: 0 success, 1 failure (one line on stderr), 2 bad usage.
  */
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmd-keygen.h"
 #include "cmd-sessions.h"
 #include "cmd-token.h"
 #include "crypto.h"
@@ -59,6 +61,9 @@ static const char usage_text[] =
 "  fetch [--method M] [--data BODY | --data-file F] [--header H]...\n"
 "        [--base-url URL] [--audience A] [--scope S] [--session ID] URL\n"
 "                         call an API with the session's access token\n"
+"  keygen [--alg ES256|RS256] [--out FILE]\n"
+"                         a new private key (dpop.key, client_assertion_key);\n"
+"                         prints the public JWK and its thumbprint\n"
 "\n"
 "Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
 
@@ -415,6 +420,8 @@ main(int argc, char *argv[])
 		return with_app(ag_cmd_fetch, argc, argv);
 	if (strcmp(cmd, "migrate") == 0)
 		return with_app(ag_cmd_migrate, argc, argv);
+	if (strcmp(cmd, "keygen") == 0)
+		return ag_cmd_keygen(argc, argv);
 	fprintf(stderr, "authgate: unknown command '%s'\n", cmd);
 	return usage(stderr);
 }

@@ -23,8 +23,11 @@
  * the authgate group), then one request with "Authorization: Bearer",
  * no redirect followed, https only unless allow_insecure_requests, the
  * response body (at most AG_MAX_FETCH_RESPONSE bytes, binary safe) on
- * stdout and "HTTP <status>" on stderr.  DPoP-bound tokens are refused
- * until resource requests can carry a DPoP proof.
+ * stdout and "HTTP <status>" on stderr.  A DPoP-bound token (token_type
+ * dpop) goes as "Authorization: DPoP" with a DPoP proof (ath included);
+ * a resource server's use_dpop_nonce challenge (401, WWW-Authenticate
+ * DPoP error="use_dpop_nonce" with a DPoP-Nonce) is answered by one
+ * more request.  With dpop off, a DPoP-bound token is refused.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,10 +42,12 @@
 #include "cmd-token.h"
 #include "cookie.h"
 #include "db.h"
+#include "dpop.h"
 #include "err.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "oidc.h"
 #include "priv.h"
 #include "rand.h"
 #include "req.h"
@@ -545,6 +550,7 @@ ag_cmd_fetch(struct ag_app *app, int argc, char *argv[])
 	struct tok_opts o;
 	struct ag_token tok;
 	struct ag_http_req req;
+	struct ag_dpop *dpop = NULL;
 	struct ag_http_resp resp;
 	struct ag_buf target, body, authz;
 	char why[256];
@@ -644,10 +650,10 @@ ag_cmd_fetch(struct ag_app *app, int argc, char *argv[])
 	/* The token, with the authgate group; then without it. */
 	if (obtain(app, "fetch", &o, &tok) != 0)
 		goto out;
-	if (tok.token_type != NULL && strcasecmp(tok.token_type, "dpop") == 0) {
-		fail_line("fetch", "dpop_not_supported", "the access token is "
-		    "DPoP-bound (token_type dpop); authgate fetch cannot yet "
-		    "send the DPoP proof it needs");
+	if (tok.token_type != NULL && strcasecmp(tok.token_type, "dpop") == 0 &&
+	    (dpop = ag_oidc_dpop(app->oidc)) == NULL) {
+		fail_line("fetch", "dpop_configuration_error", "the access "
+		    "token is DPoP-bound (token_type dpop) but dpop is off");
 		goto out;
 	}
 	ag_app_db_close(app);
@@ -666,7 +672,8 @@ ag_cmd_fetch(struct ag_app *app, int argc, char *argv[])
 		    "limit\n");
 		goto out;
 	}
-	if (ag_buf_printf(&authz, "Bearer %s", tok.access_token) != AG_OK) {
+	if (ag_buf_printf(&authz, "%s %s", dpop != NULL ? "DPoP" : "Bearer",
+	    tok.access_token) != AG_OK) {
 		fail_line("fetch", "invalid_token", "the access token is too "
 		    "long");
 		goto out;
@@ -686,7 +693,11 @@ ag_cmd_fetch(struct ag_app *app, int argc, char *argv[])
 	req.allow_http = app->conf.allow_insecure;
 	req.ca_file = app->conf.http_ca_file;
 	req.headers = headers;
-	if ((r = ag_http_do(&req, &resp)) != AG_OK) {
+	if (dpop != NULL)
+		r = ag_dpop_http(dpop, &req, tok.access_token, &resp);
+	else
+		r = ag_http_do(&req, &resp);
+	if (r != AG_OK) {
 		if (r == AG_ERR_LIMIT)
 			fprintf(stderr, "authgate: fetch: %s: the response is "
 			    "larger than %d bytes\n", ag_buf_str(&target),

@@ -82,5 +82,9 @@
 #define AG_MAX_MFA_AUTHENTICATORS 64	/* authenticators listed to the browser */
 #define AG_MAX_MFA_FIELD	1024		/* otp, oob_code, ids, phone... */
 #define AG_MAX_MFA_TYPES	8		/* authenticator_types, oob_channels */
+/* DPoP (RFC 9449): nonces remembered, one per origin, least recently
+ * used evicted; a nonce's bytes (longer ones are ignored). */
+#define AG_MAX_DPOP_NONCES	32
+#define AG_MAX_DPOP_NONCE	1024
 
 #endif

@@ -14,6 +14,7 @@
 int
 ag_app_open(struct ag_app *app, const char *path, struct ag_buf *problems)
 {
+	char why[AG_WHY_LEN];
 	int r;
 
 	memset(app, 0, sizeof(*app));
@@ -33,6 +34,10 @@ ag_app_open(struct ag_app *app, const char *path, struct ag_buf *problems)
 	}
 	if ((r = ag_oidc_new(&app->conf, &app->oidc)) != AG_OK) {
 		ag_buf_puts(problems, "oidc: cannot initialise\n");
+		return r;
+	}
+	if ((r = ag_oidc_dpop_init(app->oidc, why)) != AG_OK) {
+		ag_buf_printf(problems, "%s\n", why);
 		return r;
 	}
 	return AG_OK;

@@ -32,6 +32,8 @@
 
 /* Smaller RSA moduli are refused for verifying and for signing. */
 #define RSA_MIN_BITS	2048
+/* The modulus of keys `authgate keygen` makes. */
+#define KEYGEN_RSA_BITS	3072
 
 static const struct {
 	const char	*kty;
@@ -290,6 +292,8 @@ ag_jwks_has_kid(const struct ag_jwks *jwks, const char *kid)
 	return 0;
 }
 
+static int	key_wrap(EVP_PKEY **, int, struct ag_key **);
+
 /* Never prompt for a passphrase: an encrypted key fails to load. */
 static int
 no_passphrase(char *buf, int size, int rwflag, void *arg)
@@ -353,14 +357,11 @@ out:
 int
 ag_key_load_pem(const char *pem, size_t n, int alg, struct ag_key **out)
 {
-	struct ag_key *key = NULL;
-	struct ag_buf tp;
 	EVP_PKEY *pkey = NULL;
 	BIO *bio = NULL;
-	int r, type;
+	int r;
 
 	*out = NULL;
-	ag_buf_init(&tp, 0);
 	if (n > AG_MAX_CONF_FILE)
 		return AG_ERR_LIMIT;
 	r = AG_ERR_PARSE;
@@ -368,9 +369,31 @@ ag_key_load_pem(const char *pem, size_t n, int alg, struct ag_key **out)
 	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
 	    NULL)) == NULL)
 		goto out;
+	r = key_wrap(&pkey, alg, out);
+out:
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	ERR_clear_error();
+	return r;
+}
+
+/*
+ * Make *pkey (taken on success: *pkey becomes NULL) a signing key for
+ * alg (< 0: the type's default), its kid the thumbprint.  AG_ERR_CONFIG
+ * when authgate does not use the key type or it does not fit alg.
+ */
+static int
+key_wrap(EVP_PKEY **pkey, int alg, struct ag_key **out)
+{
+	struct ag_key *key = NULL;
+	struct ag_buf tp;
+	int r, type;
+
+	*out = NULL;
+	ag_buf_init(&tp, 0);
 	r = AG_ERR_CONFIG;
-	if ((type = pkey_type(pkey)) < 0 ||
-	    (type == AG_JWK_RSA && EVP_PKEY_get_bits(pkey) < RSA_MIN_BITS))
+	if ((type = pkey_type(*pkey)) < 0 ||
+	    (type == AG_JWK_RSA && EVP_PKEY_get_bits(*pkey) < RSA_MIN_BITS))
 		goto out;
 	if (alg < 0)
 		alg = ag_alg_default(type);
@@ -379,19 +402,65 @@ ag_key_load_pem(const char *pem, size_t n, int alg, struct ag_key **out)
 	r = AG_ERR_NOMEM;
 	if ((key = calloc(1, sizeof(*key))) == NULL)
 		goto out;
-	key->pkey = pkey;
-	pkey = NULL;
+	key->pkey = *pkey;
 	key->type = type;
 	key->alg = alg;
 	if ((r = ag_key_thumbprint(key, &tp)) != AG_OK ||
-	    (r = ag_key_set_kid(key, ag_buf_str(&tp))) != AG_OK)
+	    (r = ag_key_set_kid(key, ag_buf_str(&tp))) != AG_OK) {
+		key->pkey = NULL;
 		goto out;
+	}
+	*pkey = NULL;
 	*out = key;
 	key = NULL;
 out:
 	ag_key_free(key);
 	ag_buf_free(&tp);
+	return r;
+}
+
+int
+ag_key_generate(int alg, struct ag_key **out)
+{
+	EVP_PKEY *pkey = NULL;
+	int r;
+
+	*out = NULL;
+	switch (ag_alg_key_type(alg)) {
+	case AG_JWK_P256:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		break;
+	case AG_JWK_RSA:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)KEYGEN_RSA_BITS);
+		break;
+	default:
+		return AG_ERR_CONFIG;
+	}
+	if (pkey == NULL) {
+		ERR_clear_error();
+		return AG_ERR_NOMEM;
+	}
+	r = key_wrap(&pkey, alg, out);
 	EVP_PKEY_free(pkey);
+	return r;
+}
+
+int
+ag_key_private_pem(const struct ag_key *key, struct ag_buf *out)
+{
+	BIO *bio;
+	char *p;
+	long n;
+	int r = AG_ERR_NOMEM;
+
+	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
+		goto out;
+	if (PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL,
+	    NULL) != 1 || (n = BIO_get_mem_data(bio, &p)) <= 0)
+		goto out;
+	r = ag_buf_add(out, p, (size_t)n);
+out:
 	BIO_free(bio);
 	ERR_clear_error();
 	return r;

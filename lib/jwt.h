@@ -103,6 +103,17 @@ int		 ag_key_load(const char *path, int alg, struct ag_key **out);
 /* The same from PEM text in memory. */
 int		 ag_key_load_pem(const char *pem, size_t n, int alg,
 		    struct ag_key **out);
+/*
+ * A new private key for alg: ES256 makes a P-256 key, RS256/PS256 an
+ * RSA key (3072 bits).  AG_ERR_CONFIG for any other alg.  *out owned by
+ * the caller.
+ */
+int		 ag_key_generate(int alg, struct ag_key **out);
+/*
+ * The private key as unencrypted PKCS#8 PEM, appended to out (the
+ * caller wipes it: ag_buf_free).  AG_OK or AG_ERR_NOMEM/AG_ERR_LIMIT.
+ */
+int		 ag_key_private_pem(const struct ag_key *, struct ag_buf *out);
 void		 ag_key_free(struct ag_key *);
 int		 ag_key_alg(const struct ag_key *);
 /* The kid: the thumbprint unless ag_key_set_kid() set one.  Borrowed. */

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "crypto.h"
+#include "dpop.h"
 #include "err.h"
 #include "http.h"
 #include "json.h"
@@ -49,6 +50,7 @@ struct ag_oidc {
 	int64_t			 jwks_fetched_at;
 	int64_t			 jwks_forced_at; /* last forced refetch */
 	struct ag_key		*assertion_key;
+	struct ag_dpop		*dpop;		/* dpop = on: the key, nonces */
 };
 
 /* Write the reason, return err.  why may be NULL. */
@@ -293,13 +295,33 @@ ag_oidc_free(struct ag_oidc *o)
 	ag_jwks_free(o->jwks);
 	free(o->jwks_uri);
 	ag_key_free(o->assertion_key);
+	ag_dpop_free(o->dpop);
 	free(o);
 }
 
-/* One request to the provider with the configured network settings. */
+int
+ag_oidc_dpop_init(struct ag_oidc *o, char *why)
+{
+	if (!o->conf->dpop || o->dpop != NULL)
+		return AG_OK;
+	return ag_dpop_load(o->conf->dpop_key, NULL, &o->dpop, why);
+}
+
+struct ag_dpop *
+ag_oidc_dpop(struct ag_oidc *o)
+{
+	return o->dpop;
+}
+
+/*
+ * One request to the provider with the configured network settings;
+ * with access_token (a DPoP-bound one) under d, through ag_dpop_http:
+ * a proof with ath and the one nonce retry.
+ */
 static int
-op_request(struct ag_oidc *o, const char *method, const char *url,
-    const char *body, const char *authorization, struct ag_http_resp *resp,
+op_send(struct ag_oidc *o, const char *method, const char *url,
+    const char *body, const char *authorization, const char *proof,
+    struct ag_dpop *d, const char *access_token, struct ag_http_resp *resp,
     const char *step, char *why)
 {
 	struct ag_http_req req;
@@ -311,16 +333,30 @@ op_request(struct ag_oidc *o, const char *method, const char *url,
 	req.body = body;
 	req.body_len = body != NULL ? strlen(body) : 0;
 	req.authorization = authorization;
+	req.dpop = proof;
 	req.timeout_ms = o->conf->http_timeout_ms;
 	req.allow_http = o->conf->allow_insecure;
 	req.ca_file = o->conf->http_ca_file;
-	r = ag_http_do(&req, resp);
+	if (d != NULL)
+		r = ag_dpop_http(d, &req, access_token, resp);
+	else
+		r = ag_http_do(&req, resp);
 	if (r == AG_ERR_LIMIT)
 		return fail(why, r, "%s: response larger than %d bytes", step,
 		    AG_MAX_IDP_RESPONSE);
 	if (r != AG_OK)
 		return fail(why, AG_ERR_HTTP, "%s: %s", step, resp->error);
 	return AG_OK;
+}
+
+/* One request to the provider with the configured network settings. */
+static int
+op_request(struct ag_oidc *o, const char *method, const char *url,
+    const char *body, const char *authorization, struct ag_http_resp *resp,
+    const char *step, char *why)
+{
+	return op_send(o, method, url, body, authorization, NULL, NULL, NULL,
+	    resp, step, why);
 }
 
 static int
@@ -905,23 +941,32 @@ client_auth(struct ag_oidc *o, const struct ag_provider *p,
 }
 
 /*
- * POST form + client authentication to url.  The form buffer is wiped
- * afterwards by the caller's ag_buf_free.
+ * POST form + client authentication (+ the DPoP proof when not NULL) to
+ * url.  The form buffer is wiped afterwards by the caller's ag_buf_free.
  */
 static int
-op_post(struct ag_oidc *o, const struct ag_provider *p, const char *url,
-    struct ag_buf *form, struct ag_http_resp *resp, const char *step,
-    char *why)
+op_post_proof(struct ag_oidc *o, const struct ag_provider *p,
+    const char *url, struct ag_buf *form, const char *proof,
+    struct ag_http_resp *resp, const char *step, char *why)
 {
 	char *authorization = NULL;
 	int r;
 
 	if ((r = client_auth(o, p, form, &authorization, why)) != AG_OK)
 		return r;
-	r = op_request(o, "POST", url, ag_buf_str(form), authorization, resp,
-	    step, why);
+	r = op_send(o, "POST", url, ag_buf_str(form), authorization, proof,
+	    NULL, NULL, resp, step, why);
 	ag_strfree(authorization);
 	return r;
+}
+
+/* op_post_proof without a proof. */
+static int
+op_post(struct ag_oidc *o, const struct ag_provider *p, const char *url,
+    struct ag_buf *form, struct ag_http_resp *resp, const char *step,
+    char *why)
+{
+	return op_post_proof(o, p, url, form, NULL, resp, step, why);
 }
 
 int
@@ -1121,8 +1166,8 @@ ag_oidc_token(struct ag_oidc *o, const char *form, struct ag_tokens *t,
 {
 	const struct ag_provider *p;
 	struct ag_http_resp resp;
-	struct ag_buf body;
-	int r;
+	struct ag_buf body, proof;
+	int attempt, r;
 
 	memset(t, 0, sizeof(*t));
 	t->expires_in = -1;
@@ -1130,15 +1175,40 @@ ag_oidc_token(struct ag_oidc *o, const char *form, struct ag_tokens *t,
 		memset(err, 0, sizeof(*err));
 	memset(&resp, 0, sizeof(resp));
 	ag_buf_init(&body, 0);
+	ag_buf_init(&proof, AG_MAX_JWT);
 	if ((r = ag_oidc_provider(o, &p, why)) != AG_OK)
 		goto out;
-	if ((r = ag_buf_puts(&body, form != NULL ? form : "")) != AG_OK) {
-		r = fail(why, r, "token endpoint: %s", ag_strerror(r));
-		goto out;
+	/*
+	 * With DPoP every call carries a fresh proof, and a use_dpop_nonce
+	 * answer is retried once with the nonce it brought (client
+	 * authentication is redone too: a fresh assertion jti).
+	 */
+	for (attempt = 0;; attempt++) {
+		ag_buf_reset(&body);
+		ag_buf_reset(&proof);
+		if ((r = ag_buf_puts(&body, form != NULL ? form : "")) !=
+		    AG_OK) {
+			r = fail(why, r, "token endpoint: %s", ag_strerror(r));
+			goto out;
+		}
+		if (o->dpop != NULL && (r = ag_dpop_proof(o->dpop, "POST",
+		    p->token_endpoint, NULL, &proof)) != AG_OK) {
+			r = fail(why, r, "token endpoint: DPoP proof: %s",
+			    ag_strerror(r));
+			goto out;
+		}
+		if ((r = op_post_proof(o, p, p->token_endpoint, &body,
+		    o->dpop != NULL ? ag_buf_str(&proof) : NULL, &resp,
+		    "token endpoint", why)) != AG_OK)
+			goto out;
+		if (o->dpop == NULL)
+			break;
+		ag_dpop_remember(o->dpop, p->token_endpoint, resp.dpop_nonce);
+		if (attempt > 0 || !ag_dpop_nonce_challenge(&resp))
+			break;
+		ag_debug("token endpoint: use_dpop_nonce; retrying once");
+		ag_http_resp_free(&resp);
 	}
-	if ((r = op_post(o, p, p->token_endpoint, &body, &resp,
-	    "token endpoint", why)) != AG_OK)
-		goto out;
 	if (resp.status != 200) {
 		r = oauth_error(&resp, "token endpoint", err, why);
 		goto out;
@@ -1149,6 +1219,7 @@ ag_oidc_token(struct ag_oidc *o, const char *form, struct ag_tokens *t,
 		ag_tokens_clear(t);
 	ag_http_resp_free(&resp);
 	ag_buf_free(&body);
+	ag_buf_free(&proof);
 	return r;
 }
 
@@ -1339,7 +1410,9 @@ ag_oidc_authorize_url(struct ag_oidc *o, const struct ag_authz *a,
 	if (r == AG_OK)
 		r = plist_set(&l, "max_age", a->max_age);
 	if (r == AG_OK)
-		r = plist_set(&l, "dpop_jkt", a->dpop_jkt);
+		r = plist_set(&l, "dpop_jkt", a->dpop_jkt != NULL ?
+		    a->dpop_jkt : o->dpop != NULL ? ag_dpop_jkt(o->dpop) :
+		    NULL);
 	if (r == AG_OK)
 		r = plist_encode(&l, &q);
 	if (r != AG_OK) {
@@ -1381,7 +1454,7 @@ ag_oidc_userinfo(struct ag_oidc *o, const char *access_token,
 	struct ag_buf authz;
 	ag_json *doc = NULL;
 	const char *s;
-	int r;
+	int dpop = 0, r;
 
 	*claims = NULL;
 	memset(&resp, 0, sizeof(resp));
@@ -1393,23 +1466,29 @@ ag_oidc_userinfo(struct ag_oidc *o, const char *access_token,
 		    "no userinfo_endpoint");
 		goto out;
 	}
-	if (token_type != NULL && strcasecmp(token_type, "bearer") != 0) {
-		/* DPoP-bound tokens need a proof: not yet supported. */
-		r = fail(why, AG_ERR_CONFIG, "userinfo: token_type %s not "
-		    "supported", strcasecmp(token_type, "dpop") == 0 ?
-		    "DPoP" : "(other)");
+	if (token_type != NULL && (dpop = strcasecmp(token_type, "dpop") ==
+	    0) == 0 && strcasecmp(token_type, "bearer") != 0) {
+		r = fail(why, AG_ERR_CONFIG, "userinfo: token_type (other) not "
+		    "supported");
+		goto out;
+	}
+	if (dpop && o->dpop == NULL) {
+		r = fail(why, AG_ERR_CONFIG, "userinfo: the access token is "
+		    "DPoP-bound but dpop is off");
 		goto out;
 	}
 	if (access_token == NULL || *access_token == '\0') {
 		r = fail(why, AG_ERR_CONFIG, "userinfo: no access token");
 		goto out;
 	}
-	if ((r = ag_buf_printf(&authz, "Bearer %s", access_token)) != AG_OK) {
+	if ((r = ag_buf_printf(&authz, "%s %s", dpop ? "DPoP" : "Bearer",
+	    access_token)) != AG_OK) {
 		r = fail(why, r, "userinfo: access token too long");
 		goto out;
 	}
-	if ((r = op_request(o, "GET", p->userinfo_endpoint, NULL,
-	    ag_buf_str(&authz), &resp, "userinfo", why)) != AG_OK)
+	if ((r = op_send(o, "GET", p->userinfo_endpoint, NULL,
+	    ag_buf_str(&authz), NULL, dpop ? o->dpop : NULL, access_token,
+	    &resp, "userinfo", why)) != AG_OK)
 		goto out;
 	if (resp.status != 200) {
 		r = oauth_error(&resp, "userinfo", NULL, why);

@@ -23,6 +23,7 @@
 struct ag_http_resp;
 struct ag_jwks;
 struct ag_key;
+struct ag_dpop;
 
 /* What discovery told us (strings owned). */
 struct ag_provider {
@@ -58,6 +59,18 @@ struct ag_oidc;		/* per-process state: config, caches */
 
 int	 ag_oidc_new(const struct ag_conf *, struct ag_oidc **out);
 void	 ag_oidc_free(struct ag_oidc *);
+/*
+ * With conf dpop on, load dpop.key now (once per process, before any
+ * privilege drop): AG_OK, or the error with why saying what is wrong
+ * with the key (missing, unreadable, malformed, not EC P-256 or RSA).
+ * With dpop off: AG_OK, nothing loaded.  Every token endpoint call then
+ * carries a fresh DPoP proof (one retry on use_dpop_nonce), the
+ * authorization request (and PAR) carries dpop_jkt, and userinfo sends
+ * DPoP-bound tokens with the DPoP scheme and a proof.
+ */
+int	 ag_oidc_dpop_init(struct ag_oidc *, char *why);
+/* The DPoP state (key, nonces) or NULL when dpop is off.  Borrowed. */
+struct ag_dpop	*ag_oidc_dpop(struct ag_oidc *);
 /*
  * The provider's metadata, fetched from {issuer}/.well-known/
  * openid-configuration (path issuers append) and cached for
@@ -124,6 +137,8 @@ void	 ag_oauth_error_clear(struct ag_oauth_error *);
  * JSON object, access_token and token_type present and valid);
  * AG_ERR_PROVIDER with err filled for an OAuth error answer;
  * AG_ERR_HTTP for network failure; AG_ERR_PARSE for a malformed answer.
+ * With dpop on, each call sends a fresh DPoP proof and answers one
+ * use_dpop_nonce challenge with one more request (see ag_oidc_dpop_init).
  */
 int	 ag_oidc_token(struct ag_oidc *, const char *form,
 	    struct ag_tokens *, struct ag_oauth_error *, char *why);
@@ -183,8 +198,9 @@ int	 ag_oidc_verify_jwt(struct ag_oidc *, const char *jwt,
  * GET the userinfo endpoint with the access token; the answer must be a
  * JSON object (application/json; signed answers are refused) whose sub
  * equals sub.  *claims owned by the caller.  AG_ERR_NOTFOUND without a
- * userinfo_endpoint; AG_ERR_CONFIG for token_type dpop (no DPoP proofs
- * yet); AG_ERR_PROVIDER for a non-200 answer.
+ * userinfo_endpoint; token_type dpop: "Authorization: DPoP" and a proof
+ * with ath (AG_ERR_CONFIG when dpop is off); AG_ERR_PROVIDER for a
+ * non-200 answer.
  */
 int	 ag_oidc_userinfo(struct ag_oidc *, const char *access_token,
 	    const char *token_type, const char *sub, ag_json **claims,

@@ -43,6 +43,13 @@
 //   IDP_AUTH0_MFA         "1": a fake of Auth0's MFA API (tests/idp/auth0-mfa.mjs):
 //                         /mfa/*, the mfa-* grants, and refreshes for
 //                         https://mfa.example.test/ answer 403 mfa_required
+//   IDP_DPOP              "1": DPoP (RFC 9449) on (proofs ES256, RS256,
+//                         PS256; nonces offered), every client's access
+//                         tokens DPoP-bound (dpop_bound_access_tokens);
+//                         "nonce": the same, and every DPoP proof must
+//                         carry a server nonce (a first proof without one
+//                         gets use_dpop_nonce).  stats.dpop_nonce_errors
+//                         counts the use_dpop_nonce answers
 //
 // Refresh tokens: a rotated (consumed) refresh token presented again is
 // reuse: the library answers invalid_grant and revokes the whole grant
@@ -338,6 +345,18 @@ function configureResources(config) {
 	};
 }
 
+// IDP_DPOP: DPoP with nonces; bound access tokens for every client.
+function configureDpop(config) {
+	config.features.dPoP = {
+		enabled: true,
+		nonceSecret: crypto.randomBytes(32),
+		requireNonce: () => env.IDP_DPOP === 'nonce',
+	};
+	config.enabledJWA = { dPoPSigningAlgValues: ['ES256', 'RS256', 'PS256'] };
+	for (const c of config.clients)
+		c.dpop_bound_access_tokens = true;
+}
+
 async function main() {
 	// Listen first so that the issuer can name the chosen port.
 	const server = http.createServer();
@@ -433,6 +452,8 @@ async function main() {
 	};
 	if (env.IDP_RESOURCES === '1')
 		configureResources(config);
+	if (env.IDP_DPOP === '1' || env.IDP_DPOP === 'nonce')
+		configureDpop(config);
 	if (env.IDP_ROTATE_REFRESH_TOKEN === '1')
 		config.rotateRefreshToken = true;
 	else if (env.IDP_ROTATE_REFRESH_TOKEN === '0')
@@ -480,6 +501,8 @@ async function main() {
 	});
 	provider.on('grant.error', (ctx, err) => {
 		stats.token.errors++;
+		if (err.error === 'use_dpop_nonce')
+			stats.dpop_nonce_errors = (stats.dpop_nonce_errors || 0) + 1;
 		if (err.error_detail === 'refresh token already used')
 			stats.token.reused++;
 		log(`token error: ${err.message} ${err.error_description || ''} ${err.error_detail || ''}`);

@@ -47,6 +47,7 @@
 #include "rand.h"
 #include "session.h"
 #include "tap.h"
+#include "util.h"
 #include "token.h"
 
 #define JWT_DIR		"tests/data/jwt/"
@@ -225,22 +226,9 @@ handle(int fd)
 static void
 server_start(void)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int lfd, fd, one = 1;
+	int lfd, fd;
 
-	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		abort();
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(lfd, 64) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
-		abort();
-	snprintf(base, sizeof(base), "http://127.0.0.1:%d",
-	    ntohs(sa.sin_port));
+	lfd = listen_loopback(64, NULL, base, sizeof(base));
 	fflush(stdout);
 	if ((srv_pid = fork()) < 0)
 		abort();

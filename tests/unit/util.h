@@ -1,11 +1,18 @@
 /*
  * util.h -- helpers shared by the unit test programs (header-only, like
- * tap.h): reading a data file, and undoing the data files' escapes.
+ * tap.h): reading a data file, undoing the data files' escapes, and a
+ * listening socket for a loopback test server.
  */
 #ifndef AG_TEST_UTIL_H
 #define AG_TEST_UTIL_H
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -57,6 +64,34 @@ unescape(char *s)
 	}
 	*w = '\0';
 	return (long)(w - s);
+}
+
+/*
+ * A socket listening on 127.0.0.1 at a free port with backlog; *port
+ * (when port is not NULL) gets the port and base "http://127.0.0.1:PORT".
+ * Aborts on failure.  Returns the listening fd.
+ */
+static int __attribute__((unused))
+listen_loopback(int backlog, int *port, char *base, size_t n)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int lfd, one = 1;
+
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		abort();
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(lfd, backlog) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
+		abort();
+	if (port != NULL)
+		*port = ntohs(sa.sin_port);
+	snprintf(base, n, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+	return lfd;
 }
 
 #endif
