@@ -28,11 +28,16 @@
  * so a claim "SUB" can never join the value of OIDC_CLAIM_sub.
  *
  * Never a 200 without a session with a usable REMOTE_USER.  lighttpd
- * drops every header of an authorizer's 200 but Variable-* (Apache's
- * mod_authnz_fcgi passes them on), so for both nothing here sets a
- * cookie: the session is not rolled (the /auth/ routes and the wrapper
- * roll it), and with session.store = cookie an expired access token is
- * not refreshed (see lib/protect.h).
+ * drops every header of an authorizer's 200 but Variable-*, so there
+ * nothing here sets a cookie: the session is not rolled (the /auth/
+ * routes and the wrapper roll it), and with session.store = cookie an
+ * expired access token is not refreshed (see lib/protect.h).  Apache
+ * (mod_authnz_fcgi, mod_fcgid) adds the other headers of the 200 to
+ * the client's answer, a Set-Cookie too, and says it is the caller:
+ * it sets the parameter FCGI_APACHE_ROLE, which lighttpd never sends
+ * and a client cannot (its headers arrive as HTTP_*).  With it the
+ * authorizer rolls the session and refreshes tokens as the wrapper
+ * does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -157,7 +162,7 @@ ag_h_authorize(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	ag_buf_init(&vars, 2 * 1024 * 1024);
 	memset(&po, 0, sizeof(po));
 	po.mode = mode;
-	po.set_cookie = 0;
+	po.set_cookie = req->apache_role != NULL;
 	po.who = "authorize";
 	po.what = req->path != NULL ? req->path : "(no path)";
 	if ((r = ag_protect(app, req, &po, w, &p)) != AG_OK) {
@@ -179,7 +184,9 @@ ag_h_authorize(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	/* The lines were checked by lib/cgienv.c: no CR, LF or NUL. */
 	if ((r = dedupe_icase(ag_buf_str(&vars), &w->head)) != AG_OK)
 		goto out;
-	(void)ag_resp_header(w, "Cache-Control", "no-store");
+	/* A rolled session's answer has its own no-cache headers. */
+	if (!p.wrote)
+		(void)ag_resp_header(w, "Cache-Control", "no-store");
 	w->status = 200;
 	ag_debug("authorize: %s for sub %.128s", po.what,
 	    ag_json_get_str(p.es.user, "sub"));

@@ -29,6 +29,13 @@ struct ag_req {
 	const char	*content_type;
 	const char	*authorization;
 	const char	*mode;		/* AUTHGATE_MODE set by the server, or NULL */
+	/*
+	 * FCGI_APACHE_ROLE: set by Apache's mod_authnz_fcgi and mod_fcgid
+	 * on an authorizer request (AUTHENTICATOR, AUTHORIZER or
+	 * ACCESS_CHECKER), never by lighttpd; a client cannot send it (its
+	 * headers arrive as HTTP_*).  NULL when absent.
+	 */
+	const char	*apache_role;
 	const char	*body;		/* request body (POST), may be NULL */
 	size_t		 body_len;
 	int		 body_too_large;/* CONTENT_LENGTH > AG_MAX_REQUEST_BODY */
@@ -45,10 +52,10 @@ typedef const char *(*ag_req_getter)(const char *name, void *ctx);
  * Fill the request's strings from CGI-style parameters: method, path
  * (of REQUEST_URI, copied into pathbuf of len bytes; else SCRIPT_NAME +
  * PATH_INFO), query, the headers we use (each dropped when longer than
- * its limit), the FastCGI role, AUTHGATE_MODE (a parameter the server
- * sets per path; a request header arrives as HTTP_AUTHGATE_MODE and is
- * never read), body_too_large.  Strings are borrowed
- * from get's storage.
+ * its limit), the FastCGI role and FCGI_APACHE_ROLE, AUTHGATE_MODE (a
+ * parameter the server sets per path; a request header arrives as
+ * HTTP_AUTHGATE_MODE and is never read), body_too_large.  Strings are
+ * borrowed from get's storage.
  */
 void	 ag_req_fill(struct ag_req *, ag_req_getter get, void *ctx,
 	    char *pathbuf, size_t len);

@@ -14,6 +14,8 @@
 //                but /auth/, and the RESPONDER of /auth/, one process
 //                pool; /cgi-bin/ programs run by lighttpd directly
 //                (www/examples/lighttpd-authorizer.conf)
+//   'authorizer-socket' the same two roles, authgate-fcgi under spawn-fcgi
+//                on a unix socket (www/examples/lighttpd-authorizer-socket.conf)
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,7 +26,10 @@ export const TEMPLATES = {
 	'spawn-fcgi': path.join(REPO, 'www', 'examples', 'lighttpd-spawn-fcgi.conf'),
 	cgi: path.join(REPO, 'www', 'examples', 'lighttpd-cgi.conf'),
 	authorizer: path.join(REPO, 'www', 'examples', 'lighttpd-authorizer.conf'),
+	'authorizer-socket': path.join(REPO, 'www', 'examples', 'lighttpd-authorizer-socket.conf'),
 };
+// The modes whose authgate-fcgi runs under spawn-fcgi, not lighttpd.
+const SPAWNED = new Set(['spawn-fcgi', 'authorizer-socket']);
 
 // The program under test: $AUTHGATE_FCGI, else $BUILD/authgate-fcgi
 // (BUILD as in the Makefile: build, build-san, ...).
@@ -82,7 +87,8 @@ export function fillTemplate(text, vars) {
  * startApp(opts) -> Promise<App>
  *   opts.conf      authgate.conf keys (object); written to DIR/authgate.conf
  *   opts.confText  or the file's text verbatim
- *   opts.mode      'bin-path' (default), 'spawn-fcgi', 'cgi' or 'authorizer'
+ *   opts.mode      'bin-path' (default), 'spawn-fcgi', 'cgi', 'authorizer'
+ *                  or 'authorizer-socket'
  *   opts.port      port (default: a free one); opts.host (127.0.0.1)
  *   opts.env       extra environment for authgate-fcgi (object)
  *   opts.docroot   default REPO/www
@@ -143,7 +149,7 @@ export async function startApp(opts = {}) {
 	fs.writeFileSync(errorLog, '');
 
 	let fcgi = null;
-	if (mode === 'spawn-fcgi') {
+	if (SPAWNED.has(mode)) {
 		fcgi = await start('spawn-fcgi', ['-n', '-s', sock, '--', bin], {
 			name: 'spawn-fcgi+authgate-fcgi',
 			env: { ...process.env, ...env, AUTHGATE_CONFIG: confPath },
