@@ -1,0 +1,368 @@
+/*
+ * test-limits.c -- the limits of lib/ag_limits.h that live in pure
+ * functions and had no test at the bound and one past it (issue 5).
+ *
+ * TABLE
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ag_limits.h"
+#include "buf.h"
+#include "cgienv.h"
+#include "err.h"
+#include "http.h"
+#include "json.h"
+#include "req.h"
+
+#include "tap.h"
+
+/* A request's CGI parameters: NULL-terminated name, value pairs. */
+struct params {
+	const char *kv[16];
+};
+
+static const char *
+getter(const char *name, void *ctx)
+{
+	const struct params *p = ctx;
+	size_t i;
+
+	for (i = 0; p->kv[i] != NULL; i += 2)
+		if (strcmp(p->kv[i], name) == 0)
+			return p->kv[i + 1];
+	return NULL;
+}
+
+/* n bytes of c, NUL-terminated; the caller frees. */
+static char *
+filled(size_t n, char c)
+{
+	char *s;
+
+	if ((s = malloc(n + 1)) == NULL) {
+		perror("malloc");
+		exit(1);
+	}
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* Fill a request from one parameter (plus the method and URI). */
+static void
+fill_one(struct ag_req *r, const char *name, const char *value)
+{
+	static char path[AG_MAX_QUERY];
+	struct params p = { { "REQUEST_METHOD", "GET", "REQUEST_URI",
+	    "/auth/profile", NULL, NULL, NULL } };
+
+	p.kv[4] = name;
+	p.kv[5] = value;
+	ag_req_fill(r, getter, &p, path, sizeof(path));
+}
+
+/*
+ * AG_MAX_HEADER_VALUE (each header ag_req_fill reads), AG_MAX_COOKIE_HEADER
+ * (HTTP_COOKIE), AG_MAX_REQUEST_BODY (CONTENT_LENGTH) and AG_MAX_QUERY
+ * (QUERY_STRING, through ag_req_prepare): at the bound kept, one past
+ * dropped or flagged.
+ */
+static void
+test_request(void)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;	/* of the field in struct ag_req */
+	} hdr[] = {
+		{ "HTTP_ACCEPT", offsetof(struct ag_req, accept) },
+		{ "HTTP_SEC_FETCH_MODE", offsetof(struct ag_req, sec_fetch_mode) },
+		{ "HTTP_X_REQUESTED_WITH",
+		    offsetof(struct ag_req, x_requested_with) },
+		{ "HTTP_SEC_PURPOSE", offsetof(struct ag_req, sec_purpose) },
+		{ "HTTP_PURPOSE", offsetof(struct ag_req, sec_purpose) },
+		{ "CONTENT_TYPE", offsetof(struct ag_req, content_type) },
+		{ "HTTP_AUTHORIZATION", offsetof(struct ag_req, authorization) },
+		{ "AUTHGATE_MODE", offsetof(struct ag_req, mode) },
+	};
+	struct ag_req r;
+	char *at, *past, name[128];
+	const char *got;
+	size_t i;
+
+	at = filled(AG_MAX_HEADER_VALUE, 'h');
+	past = filled(AG_MAX_HEADER_VALUE + 1, 'h');
+	for (i = 0; i < sizeof(hdr) / sizeof(*hdr); i++) {
+		fill_one(&r, hdr[i].name, at);
+		got = *(const char **)((char *)&r + hdr[i].off);
+		snprintf(name, sizeof(name), "%s of AG_MAX_HEADER_VALUE bytes "
+		    "kept", hdr[i].name);
+		ok(got == at, name);
+		fill_one(&r, hdr[i].name, past);
+		got = *(const char **)((char *)&r + hdr[i].off);
+		snprintf(name, sizeof(name), "%s of AG_MAX_HEADER_VALUE + 1 "
+		    "bytes dropped", hdr[i].name);
+		ok(got == NULL, name);
+	}
+	free(at);
+	free(past);
+
+	/* The Cookie header: at the bound parsed, one past not even read. */
+	at = filled(AG_MAX_COOKIE_HEADER, ';');
+	memcpy(at, "__session=v", 11);
+	fill_one(&r, "HTTP_COOKIE", at);
+	ok(r.cookie == at, "HTTP_COOKIE of AG_MAX_COOKIE_HEADER bytes kept");
+	ag_req_prepare(&r);
+	is_str(ag_cookies_get(&r.cookies, "__session"), "v",
+	    "... and its cookies parsed");
+	ag_req_free(&r);
+	past = filled(AG_MAX_COOKIE_HEADER + 1, ';');
+	memcpy(past, "__session=v", 11);
+	fill_one(&r, "HTTP_COOKIE", past);
+	ok(r.cookie == NULL, "HTTP_COOKIE of AG_MAX_COOKIE_HEADER + 1 bytes "
+	    "dropped");
+	ag_req_prepare(&r);
+	is_str(ag_cookies_get(&r.cookies, "__session"), NULL,
+	    "... so there is no session cookie");
+	ag_req_free(&r);
+	free(at);
+	free(past);
+
+	/* The request body, as announced by CONTENT_LENGTH. */
+	snprintf(name, sizeof(name), "%d", AG_MAX_REQUEST_BODY);
+	fill_one(&r, "CONTENT_LENGTH", name);
+	is_int(r.body_too_large, 0, "CONTENT_LENGTH of AG_MAX_REQUEST_BODY: "
+	    "within the limit");
+	snprintf(name, sizeof(name), "%d", AG_MAX_REQUEST_BODY + 1);
+	fill_one(&r, "CONTENT_LENGTH", name);
+	is_int(r.body_too_large, 1, "CONTENT_LENGTH of AG_MAX_REQUEST_BODY + "
+	    "1: too large");
+	fill_one(&r, "CONTENT_LENGTH", "18446744073709551617");
+	is_int(r.body_too_large, 1, "CONTENT_LENGTH past 2^64: too large");
+
+	/* The query string. */
+	at = filled(AG_MAX_QUERY, 'q');
+	memcpy(at, "k=", 2);
+	fill_one(&r, "QUERY_STRING", at);
+	ag_req_prepare(&r);
+	is_int(r.params_err, AG_OK, "QUERY_STRING of AG_MAX_QUERY bytes "
+	    "parsed");
+	ok(ag_params_get(&r.params, "k") != NULL &&
+	    strlen(ag_params_get(&r.params, "k")) == AG_MAX_QUERY - 2,
+	    "... whole");
+	ag_req_free(&r);
+	past = filled(AG_MAX_QUERY + 1, 'q');
+	memcpy(past, "k=", 2);
+	fill_one(&r, "QUERY_STRING", past);
+	ag_req_prepare(&r);
+	is_int(r.params_err, AG_ERR_LIMIT, "QUERY_STRING of AG_MAX_QUERY + 1 "
+	    "bytes refused");
+	is_str(ag_params_get(&r.params, "k"), NULL, "... no parameter kept");
+	ag_req_free(&r);
+	free(at);
+	free(past);
+}
+
+/*
+ * AG_MAX_HEADER_VALUE on the way out: an extra header line for a request
+ * to the provider or an API (authgate fetch --header).
+ */
+static void
+test_extra_header(void)
+{
+	char *line;
+
+	line = filled(AG_MAX_HEADER_VALUE, 'x');
+	memcpy(line, "X-Pad: ", 7);
+	is_int(ag_http_header_ok(line), 1, "header line of "
+	    "AG_MAX_HEADER_VALUE bytes accepted");
+	free(line);
+	line = filled(AG_MAX_HEADER_VALUE + 1, 'x');
+	memcpy(line, "X-Pad: ", 7);
+	is_int(ag_http_header_ok(line), 0, "header line of "
+	    "AG_MAX_HEADER_VALUE + 1 bytes refused");
+	free(line);
+}
+
+static void
+session_of(struct ag_env_session *s, ag_json *user)
+{
+	memset(s, 0, sizeof(*s));
+	s->user = user;
+	s->session_expires = 2000000000;
+}
+
+/* The bytes an environment entry "NAME=value" counts for, NUL included. */
+static size_t
+entry_size(const char *name, const char *value)
+{
+	return strlen(name) + 1 + strlen(value) + 1;
+}
+
+/*
+ * OIDC_CLAIMS_JSON of exactly AG_MAX_CLAIMS_JSON bytes is set, one more is
+ * left out.  The padding claim is longer than AG_MAX_CLAIM_VALUE, so it
+ * is no variable of its own but stays in the JSON: the environment total
+ * is not what refuses it.
+ */
+static void
+test_claims_json(void)
+{
+	struct ag_env_session s;
+	struct ag_env e;
+	ag_json *user;
+	const char *dump;
+	char *pad;
+	size_t over, len;
+	int extra;
+
+	for (extra = 0; extra <= 1; extra++) {
+		user = ag_json_object();
+		(void)ag_json_set_str(user, "sub", "u");
+		(void)ag_json_set_str(user, "pad", "");
+		if ((dump = ag_json_dump(user)) == NULL)
+			break;
+		/* Grow the pad so the dump is the limit (+ extra) bytes. */
+		over = strlen(dump);
+		len = AG_MAX_CLAIMS_JSON + extra - over;
+		pad = filled(len, 'p');
+		(void)ag_json_set_str(user, "pad", pad);
+		dump = ag_json_dump(user);
+		is_int(dump != NULL ? strlen(dump) : 0,
+		    AG_MAX_CLAIMS_JSON + extra, extra ?
+		    "claims JSON of AG_MAX_CLAIMS_JSON + 1 bytes built" :
+		    "claims JSON of AG_MAX_CLAIMS_JSON bytes built");
+		session_of(&s, user);
+		ag_env_init(&e);
+		is_int(ag_env_add_session(&e, &s), AG_OK, "claims JSON: added");
+		is_str(ag_env_get(&e, "OIDC_CLAIM_pad"), NULL,
+		    "claims JSON: the pad is no variable");
+		ok(e.total <= AG_MAX_ENV_TOTAL, "claims JSON: under the total");
+		if (extra)
+			is_str(ag_env_get(&e, "OIDC_CLAIMS_JSON"), NULL,
+			    "OIDC_CLAIMS_JSON of AG_MAX_CLAIMS_JSON + 1 bytes "
+			    "left out");
+		else
+			ok(ag_env_get(&e, "OIDC_CLAIMS_JSON") != NULL &&
+			    strlen(ag_env_get(&e, "OIDC_CLAIMS_JSON")) ==
+			    AG_MAX_CLAIMS_JSON,
+			    "OIDC_CLAIMS_JSON of AG_MAX_CLAIMS_JSON bytes set");
+		is_str(ag_env_get(&e, "OIDC_CLAIM_sub"), "u",
+		    "claims JSON: sub set either way");
+		ag_env_free(&e);
+		ag_json_free(user);
+		free(pad);
+	}
+}
+
+/*
+ * AG_MAX_ENV_TOTAL: a last claim that brings the environment to exactly
+ * the limit is set; one byte more and it is left out.  Claims x1 and x2
+ * fill most of it; x3 is sized from what the first pass measured.
+ */
+static void
+test_env_total(void)
+{
+	struct ag_env_session s;
+	struct ag_env e;
+	ag_json *user;
+	const char *json;
+	char *big, *x3;
+	size_t base, len;
+	int extra;
+
+	big = filled(AG_MAX_CLAIM_VALUE, 'b');
+	user = ag_json_object();
+	(void)ag_json_set_str(user, "sub", "u");
+	(void)ag_json_set_str(user, "x1", big);
+	(void)ag_json_set_str(user, "x2", big);
+	session_of(&s, user);
+	ag_env_init(&e);
+	is_int(ag_env_add_session(&e, &s), AG_OK, "env total: base added");
+	/* OIDC_CLAIMS_JSON (over 64 KB) is left out. */
+	json = ag_env_get(&e, "OIDC_CLAIMS_JSON");
+	base = e.total - (json != NULL ?
+	    entry_size("OIDC_CLAIMS_JSON", json) : 0);
+	ag_env_free(&e);
+	len = AG_MAX_ENV_TOTAL - base - entry_size("OIDC_CLAIM_x3", "");
+	/* So that only the total, not AG_MAX_CLAIM_VALUE, can refuse x3. */
+	ok(base < AG_MAX_ENV_TOTAL && len + 1 <= AG_MAX_CLAIM_VALUE,
+	    "env total: x3 is under AG_MAX_CLAIM_VALUE either way");
+
+	for (extra = 0; extra <= 1; extra++) {
+		x3 = filled(len + extra, 'c');
+		(void)ag_json_set_str(user, "x3", x3);
+		ag_env_init(&e);
+		is_int(ag_env_add_session(&e, &s), AG_OK, "env total: added");
+		if (extra) {
+			is_str(ag_env_get(&e, "OIDC_CLAIM_x3"), NULL,
+			    "a claim one byte past AG_MAX_ENV_TOTAL left out");
+			is_int(e.total, base, "... the total unchanged");
+		} else {
+			ok(ag_env_get(&e, "OIDC_CLAIM_x3") != NULL,
+			    "a claim filling AG_MAX_ENV_TOTAL exactly set");
+			is_int(e.total, AG_MAX_ENV_TOTAL,
+			    "... the total is the limit");
+		}
+		ok(ag_env_get(&e, "OIDC_CLAIM_x1") != NULL &&
+		    ag_env_get(&e, "OIDC_CLAIM_x2") != NULL,
+		    "env total: x1 and x2 set");
+		ag_env_free(&e);
+		free(x3);
+	}
+	ag_json_free(user);
+	free(big);
+}
+
+/* AG_MAX_CLAIMS claims all set; one more and the last is left out. */
+static void
+test_claim_count(void)
+{
+	struct ag_env_session s;
+	struct ag_env e;
+	ag_json *user;
+	char name[32];
+	size_t i, set;
+	int extra;
+
+	for (extra = 0; extra <= 1; extra++) {
+		user = ag_json_object();
+		(void)ag_json_set_str(user, "sub", "u");
+		/* sub and c000..: AG_MAX_CLAIMS (+ extra) claims in all. */
+		for (i = 0; i + 1 < (size_t)AG_MAX_CLAIMS + extra; i++) {
+			snprintf(name, sizeof(name), "c%03zu", i);
+			(void)ag_json_set_str(user, name, "1");
+		}
+		session_of(&s, user);
+		ag_env_init(&e);
+		is_int(ag_env_add_session(&e, &s), AG_OK, "claim count: added");
+		for (i = 0, set = 0; i < e.n; i++)
+			if (strncmp(e.v[i], "OIDC_CLAIM_", 11) == 0)
+				set++;
+		is_int(set, AG_MAX_CLAIMS, extra ?
+		    "AG_MAX_CLAIMS + 1 claims: AG_MAX_CLAIMS set" :
+		    "AG_MAX_CLAIMS claims: all set");
+		snprintf(name, sizeof(name), "OIDC_CLAIM_c%03d",
+		    AG_MAX_CLAIMS - 2 + extra);
+		if (extra)
+			is_str(ag_env_get(&e, name), NULL,
+			    "... the last in name order left out");
+		else
+			is_str(ag_env_get(&e, name), "1",
+			    "... the last in name order set");
+		ag_env_free(&e);
+		ag_json_free(user);
+	}
+}
+
+int
+main(void)
+{
+	test_request();
+	test_extra_header();
+	test_claims_json();
+	test_env_total();
+	test_claim_count();
+	return tap_done();
+}
