@@ -234,32 +234,27 @@ test('AG_MAX_IDP_RESPONSE: a discovery document of exactly the limit is used, on
 	}
 });
 
-test('AG_MAX_IDP_RESPONSE: a JWKS of exactly the limit verifies the ID token, one byte more fails the login', async () => {
+// A login with state[field] = at succeeds, with at + 1 it fails.
+async function loginAtAndPast(field, at, what) {
 	try {
-		state.jwksSize = AG_MAX_IDP_RESPONSE;
-		const at = await cgiLogin('at');
-		assert.equal(at.status, 307, `at the limit: ${at.text} ${at.stderr}`);
-		assert.ok(sessionOf(at), 'a session');
-		state.jwksSize = AG_MAX_IDP_RESPONSE + 1;
-		const past = await cgiLogin('past');
-		assert.ok(past.status >= 400 && !sessionOf(past), `one past: ${past.status} ${past.text}`);
+		state[field] = at;
+		const r1 = await cgiLogin(`${what} at the limit`);
+		assert.equal(r1.status, 307, `${what} at the limit: ${r1.text} ${r1.stderr}`);
+		assert.ok(sessionOf(r1), `${what} at the limit: a session`);
+		state[field] = at + 1;
+		const r2 = await cgiLogin(`${what} one past`);
+		assert.ok(r2.status >= 400 && !sessionOf(r2), `${what} one past: ${r2.status} ${r2.text}`);
 	} finally {
-		delete state.jwksSize;
+		delete state[field];
 	}
+}
+
+test('AG_MAX_IDP_RESPONSE: a JWKS of exactly the limit verifies the ID token, one byte more fails the login', async () => {
+	await loginAtAndPast('jwksSize', AG_MAX_IDP_RESPONSE, 'JWKS size');
 });
 
 test('AG_MAX_JWKS_KEYS: the signing key as key 64 verifies, as key 65 it is never looked at', async () => {
-	try {
-		state.keys = AG_MAX_JWKS_KEYS;
-		const at = await cgiLogin('at');
-		assert.equal(at.status, 307, `key ${AG_MAX_JWKS_KEYS}: ${at.text} ${at.stderr}`);
-		assert.ok(sessionOf(at), 'a session');
-		state.keys = AG_MAX_JWKS_KEYS + 1;
-		const past = await cgiLogin('past');
-		assert.ok(past.status >= 400 && !sessionOf(past), `key ${AG_MAX_JWKS_KEYS + 1}: ${past.status} ${past.text}`);
-	} finally {
-		delete state.keys;
-	}
+	await loginAtAndPast('keys', AG_MAX_JWKS_KEYS, 'JWKS keys');
 });
 
 /* -------------------------------------------------- authgate fetch */
