@@ -11,9 +11,11 @@
 #include "ag_limits.h"
 #include "buf.h"
 #include "cgienv.h"
+#include "conf.h"
 #include "err.h"
 #include "http.h"
 #include "json.h"
+#include "jwt.h"
 #include "req.h"
 
 #include "tap.h"
@@ -356,6 +358,82 @@ test_claim_count(void)
 	}
 }
 
+/*
+ * The configuration: a file of exactly AG_MAX_CONF_FILE bytes is read,
+ * one more is refused whole; a line of AG_MAX_CONF_LINE bytes is kept,
+ * one more is a syntax problem.
+ */
+static void
+test_conf(void)
+{
+	static char *const noenv[] = { NULL };
+	struct ag_conf c;
+	struct ag_buf p;
+	char *text;
+	size_t n;
+	int extra;
+
+	for (extra = 0; extra <= 1; extra++) {
+		/* "audience = yyy...\n", then "#" comment lines, to the byte. */
+		n = AG_MAX_CONF_FILE + extra;
+		text = filled(n, '#');
+		memcpy(text, "audience = ", 11);
+		memset(text + 11, 'y', AG_MAX_CONF_LINE + extra - 11);
+		text[AG_MAX_CONF_LINE + extra] = '\n';
+		text[n - 1] = '\n';
+		memset(&c, 0, sizeof(c));
+		ag_buf_init(&p, 0);
+		(void)ag_conf_parse(&c, text, n, noenv, &p);
+		if (extra) {
+			ok(strstr(ag_buf_str(&p), "file larger than") != NULL,
+			    "conf: AG_MAX_CONF_FILE + 1 bytes refused");
+		} else {
+			ok(strstr(ag_buf_str(&p), "larger than") == NULL,
+			    "conf: AG_MAX_CONF_FILE bytes read");
+			ok(c.audience != NULL && strlen(c.audience) ==
+			    AG_MAX_CONF_LINE - 11,
+			    "conf: a line of AG_MAX_CONF_LINE bytes kept");
+		}
+		ag_conf_free(&c);
+		ag_buf_free(&p);
+		free(text);
+	}
+	/* The line alone one past, in a small file. */
+	text = filled(AG_MAX_CONF_LINE + 2, 'y');
+	memcpy(text, "audience = ", 11);
+	text[AG_MAX_CONF_LINE + 1] = '\n';
+	memset(&c, 0, sizeof(c));
+	ag_buf_init(&p, 0);
+	(void)ag_conf_parse(&c, text, AG_MAX_CONF_LINE + 2, noenv, &p);
+	ok(strstr(ag_buf_str(&p), "line longer than") != NULL,
+	    "conf: a line of AG_MAX_CONF_LINE + 1 bytes refused");
+	ok(c.audience == NULL, "conf: ... and its value not kept");
+	ag_conf_free(&c);
+	ag_buf_free(&p);
+	free(text);
+}
+
+/* A compact JWS of exactly AG_MAX_JWT bytes is parsed, one more refused. */
+static void
+test_jwt(void)
+{
+	struct ag_jwt *jwt = NULL;
+	char *s;
+	/* {"alg":"RS256"}.{"sub":"u"}. and a signature to the byte. */
+	static const char head[] = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.";
+
+	s = filled(AG_MAX_JWT + 1, 'A');
+	memcpy(s, head, sizeof(head) - 1);
+	is_int(ag_jwt_parse(s, AG_MAX_JWT, &jwt), AG_OK,
+	    "jwt: AG_MAX_JWT bytes parsed");
+	ag_jwt_free(jwt);
+	jwt = NULL;
+	is_int(ag_jwt_parse(s, AG_MAX_JWT + 1, &jwt), AG_ERR_LIMIT,
+	    "jwt: AG_MAX_JWT + 1 bytes refused");
+	ok(jwt == NULL, "jwt: nothing parsed");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -364,5 +442,7 @@ main(void)
 	test_claims_json();
 	test_env_total();
 	test_claim_count();
+	test_conf();
+	test_jwt();
 	return tap_done();
 }
