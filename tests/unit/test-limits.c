@@ -2,7 +2,84 @@
  * test-limits.c -- the limits of lib/ag_limits.h that live in pure
  * functions and had no test at the bound and one past it (issue 5).
  *
- * TABLE
+ * Every constant of ag_limits.h, its value, and where it is tested at the
+ * bound and one past it ("here" is this file; tests/integration/ is
+ * abbreviated i/; "at+past" means both sides of the bound).
+ *
+ * AG_MAX_REQUEST_BODY    65536   here (CONTENT_LENGTH at+past); i/attacks
+ *                                "storage ids and back-channel POST ..."
+ *                                (a body of exactly the limit, one past: 413)
+ * AG_MAX_COOKIE_HEADER   65536   here (ag_req_fill at+past); test-cookie.c
+ *                                (parser at+past); i/limits (CGI at+past)
+ * AG_MAX_COOKIES         200     test-cookie.c (200th kept, 201st not);
+ *                                i/attacks "cookies: AG_MAX_COOKIES ..."
+ * AG_MAX_COOKIE_VALUE    8192    test-cookie.c (at+past); i/limits (CGI
+ *                                at+past)
+ * AG_MAX_QUERY           16384   test-url.c (at); here (ag_req_prepare
+ *                                at+past); i/limits (CGI at+past: 307/400)
+ * AG_MAX_PARAMS          64      test-url.c (at+past); i/attacks (at+past)
+ * AG_MAX_RETURN_TO       2048    test-url.c (at+past); i/attacks (at+past)
+ * AG_MAX_HEADER_VALUE    8192    here (every header ag_req_fill reads, and
+ *                                ag_http_header_ok, at+past)
+ * AG_COOKIE_CHUNK_SIZE   3500    test-session.c (chunks exactly the size,
+ *                                the last one at most)
+ * AG_MAX_SESSION_CHUNKS  10      test-session.c "cap: ..." (largest session
+ *                                uses exactly 10; one byte more refused);
+ *                                i/attacks "session chunks: ..."
+ * AG_MAX_SESSION_JSON    35000   test-crypto.c (unseal at+past)
+ * AG_TXN_TOTAL_MAX       3500    test-session.c "evict: ..." (within, and
+ *                                no more deleted than needed); i/attacks
+ *                                "transaction cookies: 60 logins ..."
+ * AG_TXN_MAX_AGE         3600    test-session.c (+3614 s good, +3615 s
+ *                                expired, with AG_JWE_LEEWAY); i/limits
+ *                                (test clock, exp + 14 s / exp + 15 s)
+ * AG_MAX_IDP_RESPONSE    1 MiB   test-oidc.c, test-jwt.c (past); i/limits
+ *                                (discovery and JWKS of exactly N and N+1
+ *                                bytes from tests/idp/hostile.mjs "sized")
+ * AG_MAX_JWKS_KEYS       64      test-jwt.c (key 64 kept, 65 not); i/limits
+ *                                (the signing key as key 64 / 65)
+ * AG_MAX_JWT             65536   here (at+past); test-jwt.c, test-crypto.c
+ *                                (past)
+ * AG_MAX_JSON_DEPTH      32      test-json-limits.c (at+past)
+ * AG_JWKS_REFETCH_MIN    60      test-oidc.c (none right after a fetch,
+ *                                one at +61 s, 1000 unknown kids: none);
+ *                                i/attacks (callback flood), i/limits
+ *                                (back-channel logout flood)
+ * AG_DISCOVERY_TTL       600     test-oidc.c (TTL - 1 s cached, TTL
+ *                                refetched)
+ * AG_JWKS_TTL            600     test-oidc.c (refetched at the TTL)
+ * AG_MAX_FETCH_RESPONSE  8 MiB   i/limits (exactly N printed; N+1: exit 1,
+ *                                nothing printed)
+ * AG_MAX_FETCH_BODY      8 MiB   i/limits (--data-file at+past)
+ * AG_MAX_FETCH_HEADERS   32      i/limits (32 sent; 33: exit 2)
+ * AG_BCLOGOUT_MAX_AGE    600     test-bclogout.c (iat at the bound - 1 and
+ *                                at the bound, with AG_JWT_LEEWAY)
+ * AG_BCLOGOUT_MAX_JTI    256     test-bclogout.c (at+past)
+ * AG_MAX_CONF_FILE       256 KiB here (at+past); test-conf.c (past)
+ * AG_MAX_CONF_LINE       4096    here (at+past); test-conf.c (at)
+ * AG_MAX_CONF_KEYS       256     test-conf.c (exactly 256 kept; 10,000)
+ * AG_MAX_CLAIM_VALUE     32768   test-cgienv.c (at+past)
+ * AG_MAX_CLAIMS          256     here (at+past); test-cgienv.c (500)
+ * AG_MAX_ENV_TOTAL       96 KiB  here (a claim filling it exactly, one
+ *                                byte more left out); test-cgienv.c
+ * AG_MAX_CLAIM_NAME      128     test-cgienv.c (at+past)
+ * AG_MAX_CLAIMS_JSON     65536   here (at+past)
+ * AG_JWE_LEEWAY          15      test-crypto.c, test-session.c (exp 14 s
+ *                                ago good, 15 s expired)
+ * AG_JWT_LEEWAY          30      test-oidc.c, test-bclogout.c (one second
+ *                                past the leeway refused)
+ * AG_REFRESH_LOCK_SECS   5       test-token.c (lock held for lock_secs;
+ *                                a stale lock taken over); timing, not a
+ *                                size: no one-second boundary test
+ * AG_REFRESH_KEEP_SECS   30      test-token.c (outcome served while fresh,
+ *                                MINE again at KEEP + 1 s)
+ * AG_REFRESH_POLL_MS     100     timing only; i/tokens-burst (one refresh
+ *                                for parallel requests)
+ * AG_REFRESH_WAIT_EXTRA_SECS 3   timing only; not tested at the bound
+ * AG_REFRESH_HOPS        4       test-token.c (rotations followed); no
+ *                                test of exactly 4 and 5 hops
+ * AG_IPSIE_LEEWAY        30      test-token.c "IPSIE ceiling", test-session.c
+ *                                (sessionExpiresAt 30 s early)
  */
 #include <stdio.h>
 #include <stdlib.h>
