@@ -74,6 +74,9 @@ const HS_SECRET = 'hostile-shared-secret-0123456789abcdef';
  *   token(req, res, ctx) answer the token request entirely (true: done)
  *   userinfo(u, ctx)    edit the userinfo response
  *   jwksRaw(req, res)   answer the JWKS request entirely
+ *   size(what, ctx)     the byte size to pad the discovery document or
+ *                       the JWKS to (what: 'discovery' or 'jwks') with
+ *                       trailing spaces; undefined: no padding
  */
 export const CASES = {
 	// accepted
@@ -128,6 +131,21 @@ export const CASES = {
 	// A fresh kid per token (the JWKS flood); the RS256 key signs.
 	'random-kid': {
 		header: (h, ctx) => { if (ctx.state.random) h.kid = crypto.randomUUID(); },
+	},
+	// Bodies at a limit (tests/integration/limits.test.mjs): the discovery
+	// document and the JWKS padded to ctx.state.discoverySize and
+	// ctx.state.jwksSize bytes; with ctx.state.keys set, a JWKS of that
+	// many keys: copies of the ES256 key, the signing RS256 key last.
+	'sized': {
+		size: (what, ctx) => ctx.state[`${what}Size`],
+		jwks: (keys, ctx) => {
+			const n = ctx.state.keys;
+			if (!n)
+				return keys;
+			const es = keys.find((k) => k.kid === 'es1');
+			const pads = Array.from({ length: n - 1 }, (_, i) => ({ ...es, kid: `pad${i}` }));
+			return [...pads, keys.find((k) => k.kid === 'rs1')];
+		},
 	},
 	// claims
 	'wrong-iss': { claims: (c) => { c.iss = c.iss + '-evil'; } },
@@ -265,8 +283,14 @@ export async function startHostile(opts = {}) {
 		    jwk(keys.es, 'es1', 'ES256'), jwk(keys.ed, 'ed1', 'EdDSA')];
 	}
 
-	function json(res, status, obj) {
-		const body = JSON.stringify(obj);
+	// size: pad the body with trailing spaces to that many bytes.
+	function json(res, status, obj, size) {
+		let body = JSON.stringify(obj);
+		if (size !== undefined) {
+			if (Buffer.byteLength(body) > size)
+				throw new Error(`the body is already ${Buffer.byteLength(body)} bytes, over ${size}`);
+			body += ' '.repeat(size - Buffer.byteLength(body));
+		}
 		res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
 		res.end(body);
 	}
@@ -331,14 +355,14 @@ export async function startHostile(opts = {}) {
 				authorization_response_iss_parameter_supported: true,
 			};
 			c.discovery?.(d, ctx);
-			return json(res, 200, d);
+			return json(res, 200, d, c.size?.('discovery', ctx));
 		}
 		case '/jwks': {
 			ctx.fetches = ++st.jwks;
 			if (c.jwksRaw)
 				return c.jwksRaw(req, res);
 			const ks = c.jwks ? c.jwks(defaultKeys(), ctx) : defaultKeys();
-			return json(res, 200, { keys: ks });
+			return json(res, 200, { keys: ks }, c.size?.('jwks', ctx));
 		}
 		case '/authorize': {
 			st.authorize++;

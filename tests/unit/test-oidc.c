@@ -1474,6 +1474,7 @@ test_discovery_fetch(void)
 	const struct ag_provider *p;
 	char why[AG_WHY_LEN], iss3[160], path[200];
 	char *saved = conf.issuer;
+	int64_t t0;
 	int hits;
 
 	snprintf(iss3, sizeof(iss3), "%s/flaky", base);
@@ -1498,6 +1499,22 @@ test_discovery_fetch(void)
 	is_int(route_hits(path), hits + 1, "discovery: fetched once");
 	is_str(p->issuer, iss3, "discovery: path issuer URL");
 	ag_oidc_free(o);
+
+	/* Cached AG_DISCOVERY_TTL seconds: the last second, then a refetch. */
+	t0 = ag_now();
+	ag_oidc_new(&conf, &o);
+	hits = route_hits(path);
+	is_int(ag_oidc_provider(o, &p, why), AG_OK, "discovery: TTL: fetched");
+	ag_clock_set(t0 + AG_DISCOVERY_TTL - 1);
+	is_int(ag_oidc_provider(o, &p, why), AG_OK, "discovery: TTL: cached");
+	is_int(route_hits(path), hits + 1,
+	    "discovery: AG_DISCOVERY_TTL - 1 s old: still cached");
+	ag_clock_set(t0 + AG_DISCOVERY_TTL);
+	is_int(ag_oidc_provider(o, &p, why), AG_OK, "discovery: TTL: again");
+	is_int(route_hits(path), hits + 2,
+	    "discovery: AG_DISCOVERY_TTL s old: fetched again");
+	ag_oidc_free(o);
+	ag_clock_set(t0);
 
 	/* https required unless allow_insecure. */
 	conf.allow_insecure = 0;
