@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connection.h"
 #include "db.h"
 #include "err.h"
 #include "ag_limits.h"
@@ -291,6 +292,10 @@ ag_session_read(struct ag_app *app, const struct ag_cookies *jar,
 	if (c->store != AG_STORE_SQLITE &&
 	    (r = check_logout(app, data, created, now)) != AG_OK)
 		goto out;
+	/* Token Vault entries live in __FC_<n> cookies (lib/connection.c). */
+	if (c->store != AG_STORE_SQLITE &&
+	    (r = ag_fc_read(app, jar, data, now)) != AG_OK)
+		goto out;
 	r = AG_OK;
 out:
 	r = read_done(r, out, &data, exp, created);
@@ -380,6 +385,8 @@ ag_session_clear(struct ag_app *app, const struct ag_cookies *jar,
 		return r;
 	if ((r = delete_chunks(app, jar, 0, &a, w)) != AG_OK)
 		return r;
+	if ((r = ag_fc_clear(app, jar, w)) != AG_OK)
+		return r;
 	return ag_resp_nocache(w);
 }
 
@@ -445,6 +452,29 @@ out:
 	ag_buf_free(&sealed);
 	ag_buf_free(&chunk);
 	return r;
+}
+
+/*
+ * The cookie store: the session cookie without connectionTokenSets,
+ * whose entries go to their own __FC_<n> cookies (reference 2.8).
+ */
+static int
+write_stateless(struct ag_app *app, const struct ag_cookies *jar,
+    struct ag_session *s, int64_t max_age, int64_t now, struct ag_resp *w)
+{
+	ag_json *sets = ag_json_get(s->data, "connectionTokenSets");
+	int r, r2 = AG_OK;
+
+	if (sets != NULL) {
+		(void)ag_json_ref(sets);
+		ag_json_del(s->data, "connectionTokenSets");
+	}
+	r = write_cookie(app, jar, s->data, max_age, now, w);
+	if (r == AG_OK)
+		r = ag_fc_write(app, jar, sets, max_age, now, w);
+	if (sets != NULL)
+		r2 = ag_json_set(s->data, "connectionTokenSets", sets);
+	return r != AG_OK ? r : r2;
 }
 
 /* The cookie payload of the sqlite store: {"id": ...}. */
@@ -515,7 +545,7 @@ ag_session_write(struct ag_app *app, const struct ag_cookies *jar,
 			return r;
 		r = write_id_cookie(app, jar, s, max_age, now, w);
 	} else
-		r = write_cookie(app, jar, s->data, max_age, now, w);
+		r = write_stateless(app, jar, s, max_age, now, w);
 	if (r == AG_OK)
 		s->exp = now + max_age;
 	return r;
