@@ -15,6 +15,7 @@ enum ag_route {
 	AG_ROUTE_HEALTH,
 	AG_ROUTE_ACCESS_TOKEN,
 	AG_ROUTE_BACKCHANNEL,
+	AG_ROUTE_CONNECT,
 	AG_ROUTE__MAX
 };
 
@@ -30,6 +31,7 @@ static const struct {
 	{ "GET", "/health", ag_h_health },		/* AG_ROUTE_HEALTH */
 	{ "GET", "/access-token", ag_h_access_token },	/* AG_ROUTE_ACCESS_TOKEN */
 	{ "POST", "/backchannel-logout", ag_h_backchannel }, /* AG_ROUTE_BACKCHANNEL */
+	{ "GET", "/connect", ag_h_connect },		/* AG_ROUTE_CONNECT */
 };
 
 int
@@ -84,6 +86,9 @@ ag_route(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		/* access_token_endpoint = off removes the route (404). */
 		if (i == AG_ROUTE_ACCESS_TOKEN &&
 		    !app->conf.access_token_endpoint)
+			continue;
+		/* So does connect_account_endpoint = off (the default). */
+		if (i == AG_ROUTE_CONNECT && !app->conf.connect_account_endpoint)
 			continue;
 		if (strlen(routes[i].path) != rlen ||
 		    strncmp(routes[i].path, path, rlen) != 0)
