@@ -9,6 +9,7 @@
  *	authgate [-c file] session get | update --set KEY=JSON ...
  *	authgate [-c file] token [--audience A] [--scope S] [--json] ...
  *	authgate [-c file] fetch [--method M] [--data BODY] ... URL
+ *	authgate [-c file] accounts list | disconnect ID ...
  *
  * Exit status: 0 success, 1 failure (one line on stderr), 2 bad usage.
  */
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmd-accounts.h"
 #include "cmd-sessions.h"
 #include "cmd-token.h"
 #include "crypto.h"
@@ -59,6 +61,10 @@ static const char usage_text[] =
 "  fetch [--method M] [--data BODY | --data-file F] [--header H]...\n"
 "        [--base-url URL] [--audience A] [--scope S] [--session ID] URL\n"
 "                         call an API with the session's access token\n"
+"  token --connection NAME [--login-hint H]\n"
+"                         a Token Vault connection's access token\n"
+"  accounts list [--json] | disconnect ID [--set-cookie] [--session ID]\n"
+"                         connected accounts (Auth0 My Account API)\n"
 "\n"
 "Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
 
@@ -328,7 +334,8 @@ names_session(int argc, char *argv[])
 static int
 guard_command(const char *cmd, int argc, char *argv[])
 {
-	static const char *const keep[] = { "session", "token", "fetch" };
+	static const char *const keep[] = { "session", "token", "fetch",
+	    "accounts" };
 	size_t i;
 
 	if (!ag_priv_elevated())
@@ -415,6 +422,8 @@ main(int argc, char *argv[])
 		return with_app(ag_cmd_fetch, argc, argv);
 	if (strcmp(cmd, "migrate") == 0)
 		return with_app(ag_cmd_migrate, argc, argv);
+	if (strcmp(cmd, "accounts") == 0)
+		return with_app(ag_cmd_accounts, argc, argv);
 	fprintf(stderr, "authgate: unknown command '%s'\n", cmd);
 	return usage(stderr);
 }
