@@ -4,7 +4,7 @@
  * wrapped programs.
  *
  *	authgate accounts list [--json] [--session ID]
- *	authgate accounts disconnect ACCOUNT_ID [--set-cookie] [--session ID]
+ *	authgate accounts disconnect [--set-cookie] [--session ID] ACCOUNT_ID
  *
  * The session as for `authgate token`: the request's (HTTP_COOKIE,
  * inside a program authgate-wrap started) or --session ID (SQLite
@@ -55,8 +55,8 @@
 
 static const char usage[] =
 "usage: authgate [-c file] accounts list [--json] [--session ID]\n"
-"       authgate [-c file] accounts disconnect ACCOUNT_ID [--set-cookie]\n"
-"           [--session ID]\n";
+"       authgate [-c file] accounts disconnect [--set-cookie] [--session ID]\n"
+"           ACCOUNT_ID\n";
 
 struct acc_opts {
 	const char	*session_id;
@@ -287,6 +287,13 @@ ag_cmd_accounts(struct ag_app *app, int argc, char *argv[])
 	int ch, list, rc = 1;
 
 	memset(&o, 0, sizeof(o));
+	/* The subcommand is argv[0] of its own option scan (as sessions). */
+	sub = argc > 1 ? argv[1] : "";
+	if (argc > 1) {
+		argc--;
+		argv++;
+	}
+	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -306,11 +313,10 @@ ag_cmd_accounts(struct ag_app *app, int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 	}
-	sub = optind < argc ? argv[optind] : "";
 	list = strcmp(sub, "list") == 0;
-	if (!list && strcmp(sub, "disconnect") == 0 && argc - optind == 2)
-		id = argv[optind + 1];
-	if ((!list && id == NULL) || (list && argc - optind != 1) ||
+	if (!list && strcmp(sub, "disconnect") == 0 && argc - optind == 1)
+		id = argv[optind];
+	if ((!list && id == NULL) || (list && argc != optind) ||
 	    (id != NULL && !ag_myaccount_id_ok(id)) ||
 	    (o.json && !list) || (o.set_cookie && (list ||
 	    o.session_id != NULL)) || (o.session_id != NULL &&

@@ -2,7 +2,7 @@
  * cmd-accounts.h -- connected accounts for scripts (cmd-accounts.c):
  *
  *	authgate accounts list [--json] [--session ID]
- *	authgate accounts disconnect ACCOUNT_ID [--set-cookie] [--session ID]
+ *	authgate accounts disconnect [--set-cookie] [--session ID] ACCOUNT_ID
  */
 #ifndef AG_CMD_ACCOUNTS_H
 #define AG_CMD_ACCOUNTS_H

@@ -170,7 +170,7 @@ connection_token(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	struct ag_conn_fail f;
 	struct ag_token tok;
 	struct ag_session s;
-	int r;
+	int r, cr;
 
 	memset(&creq, 0, sizeof(creq));
 	memset(&tok, 0, sizeof(tok));
@@ -195,14 +195,14 @@ connection_token(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		    AG_CONN_MISSING_SESSION), ag_conn_code(
 		    AG_CONN_MISSING_SESSION));
 	}
-	r = ag_connection_token(app, &s, &creq, &tok, &f);
-	if (r != AG_CONN_OK)
+	cr = ag_connection_token(app, &s, &creq, &tok, &f);
+	if (cr != AG_CONN_OK)
 		ag_warn("access-token: %s: %s%s%s", ag_conn_code(f.err), f.why,
 		    f.error[0] != '\0' ? ": " : "", f.error);
 	/* Also after a failure: the stale entry was dropped. */
 	if (tok.session_changed && save_failed(app, req, &s, w, &r))
 		goto out;
-	if (r != AG_CONN_OK)
+	if (cr != AG_CONN_OK)
 		r = error_json(w, f.err == AG_CONN_INVALID_REQUEST ? 400 : 401,
 		    ag_conn_message(f.err), ag_conn_code(f.err));
 	else

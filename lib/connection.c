@@ -261,6 +261,7 @@ hand_out(const ag_json *e, struct ag_token *tok)
 /*
  * The federated-connection grant (reference 11.1); *out the new entry
  * (NULL when the answer had no expires_in: tok alone is filled).
+ * AG_CONN_OK or an enum ag_conn_err with f filled.
  */
 static int
 exchange(struct ag_app *app, const struct ag_conn_req *r,
@@ -305,7 +306,7 @@ exchange(struct ag_app *app, const struct ag_conn_req *r,
 		    r->connection, why);
 		goto out;
 	}
-	rc = AG_ERR_NOMEM;
+	rc = failf(f, AG_CONN_FAILED_EXCHANGE, "out of memory");
 	if ((tok->access_token = ag_strdup(t.access_token)) == NULL ||
 	    (t.scope != NULL && (tok->scope = ag_strdup(t.scope)) == NULL))
 		goto out;
@@ -379,8 +380,7 @@ ag_connection_token(struct ag_app *app, struct ag_session *s,
 		if (rc == AG_CONN_FAILED_EXCHANGE && idx >= 0 &&
 		    put_sets(s->data, rebuilt(sets, idx, NULL)) == AG_OK)
 			tok->session_changed = 1;
-		return rc == AG_ERR_NOMEM ? failf(f, AG_CONN_FAILED_EXCHANGE,
-		    "out of memory") : rc;
+		return rc;
 	}
 	if (entry != NULL) {
 		if (put_sets(s->data, rebuilt(sets, idx, entry)) != AG_OK) {
