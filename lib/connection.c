@@ -400,20 +400,7 @@ ag_connection_token(struct ag_app *app, struct ag_session *s,
 static int
 fc_index(const char *name)
 {
-	const char *d;
-	int i = 0;
-
-	if (strncmp(name, AG_FC_PREFIX, sizeof(AG_FC_PREFIX) - 1) != 0)
-		return -1;
-	d = name + sizeof(AG_FC_PREFIX) - 1;
-	if (*d == '\0' || (d[0] == '0' && d[1] != '\0') || strlen(d) > 4)
-		return -1;
-	for (; *d != '\0'; d++) {
-		if (*d < '0' || *d > '9')
-			return -1;
-		i = i * 10 + (*d - '0');
-	}
-	return i;
+	return ag_cookie_index(name, AG_FC_PREFIX);
 }
 
 int
@@ -456,21 +443,6 @@ ag_fc_read(const struct ag_app *app, const struct ag_cookies *jar,
 	return sets != NULL ? ag_json_set(data, SETS, sets) : AG_OK;
 }
 
-/* One Set-Cookie header line. */
-static int
-fc_cookie(struct ag_resp *w, const char *name, const char *value,
-    const struct ag_cookie_attr *a, int64_t max_age, int64_t now)
-{
-	struct ag_buf sc;
-	int r;
-
-	ag_buf_init(&sc, AG_FC_COOKIE_MAX + 1024);
-	if ((r = ag_set_cookie(&sc, name, value, a, max_age, now)) == AG_OK)
-		r = ag_resp_header(w, "Set-Cookie", ag_buf_str(&sc));
-	ag_buf_free(&sc);
-	return r;
-}
-
 /* Delete every __FC_<n> of jar with n >= from. */
 static int
 fc_delete(const struct ag_app *app, const struct ag_cookies *jar, int from,
@@ -484,7 +456,7 @@ fc_delete(const struct ag_app *app, const struct ag_cookies *jar, int from,
 	for (i = 0; i < jar->n; i++) {
 		if (fc_index(jar->v[i].name) < from)
 			continue;
-		if ((r = fc_cookie(w, jar->v[i].name, "", &a, 0,
+		if ((r = ag_session_put_cookie(w, jar->v[i].name, "", &a, 0,
 		    ag_now())) != AG_OK)
 			return r;
 	}
@@ -521,7 +493,7 @@ ag_fc_write(const struct ag_app *app, const struct ag_cookies *jar,
 			continue;
 		}
 		snprintf(name, sizeof(name), "%s%d", AG_FC_PREFIX, written);
-		if ((r = fc_cookie(w, name, ag_buf_str(&sealed), &a, max_age,
+		if ((r = ag_session_put_cookie(w, name, ag_buf_str(&sealed), &a, max_age,
 		    now)) != AG_OK)
 			goto out;
 		written++;

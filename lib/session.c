@@ -46,20 +46,10 @@ static int
 chunk_index(const char *cookie, const char *name)
 {
 	size_t n = strlen(name);
-	const char *d;
-	int i = 0;
 
-	if (strncmp(cookie, name, n) != 0 || strncmp(cookie + n, "__", 2) != 0)
+	if (strncmp(cookie, name, n) != 0)
 		return -1;
-	d = cookie + n + 2;
-	if (*d == '\0' || (d[0] == '0' && d[1] != '\0') || strlen(d) > 3)
-		return -1;
-	for (; *d != '\0'; d++) {
-		if (*d < '0' || *d > '9')
-			return -1;
-		i = i * 10 + (*d - '0');
-	}
-	return i;
+	return ag_cookie_index(cookie + n, "__");
 }
 
 /*
@@ -328,14 +318,14 @@ delete_chunks(const struct ag_app *app, const struct ag_cookies *jar,
 	return r;
 }
 
-static int
-put_cookie(struct ag_resp *w, const char *name, const char *value,
+int
+ag_session_put_cookie(struct ag_resp *w, const char *name, const char *value,
     const struct ag_cookie_attr *a, int64_t max_age, int64_t now)
 {
 	struct ag_buf sc;
 	int r;
 
-	ag_buf_init(&sc, AG_COOKIE_CHUNK_SIZE + 1024);
+	ag_buf_init(&sc, AG_MAX_COOKIE_VALUE + 1024);
 	if ((r = ag_set_cookie(&sc, name, value, a, max_age, now)) == AG_OK)
 		r = ag_resp_header(w, "Set-Cookie", ag_buf_str(&sc));
 	ag_buf_free(&sc);
@@ -380,7 +370,7 @@ ag_session_clear(struct ag_app *app, const struct ag_cookies *jar,
 		ag_err("session: cannot delete the session row: %s",
 		    ag_strerror(r));
 	ag_app_cookie_attr(app, &a);
-	if ((r = put_cookie(w, app->conf.cookie_name, "", &a, 0,
+	if ((r = ag_session_put_cookie(w, app->conf.cookie_name, "", &a, 0,
 	    ag_now())) != AG_OK)
 		return r;
 	if ((r = delete_chunks(app, jar, 0, &a, w)) != AG_OK)
@@ -422,7 +412,7 @@ write_cookie(struct ag_app *app, const struct ag_cookies *jar,
 		goto out;
 	}
 	if (nchunks <= 1) {
-		r = put_cookie(w, c->cookie_name, ag_buf_str(&sealed), &a,
+		r = ag_session_put_cookie(w, c->cookie_name, ag_buf_str(&sealed), &a,
 		    max_age, now);
 		if (r == AG_OK)
 			r = delete_chunks(app, jar, 0, &a, w);
@@ -437,12 +427,12 @@ write_cookie(struct ag_app *app, const struct ag_cookies *jar,
 			    c->cookie_name, i);
 			if ((r = ag_buf_add(&chunk, sealed.data + off,
 			    len)) == AG_OK)
-				r = put_cookie(w, name, ag_buf_str(&chunk), &a,
+				r = ag_session_put_cookie(w, name, ag_buf_str(&chunk), &a,
 				    max_age, now);
 			off += len;
 		}
 		if (r == AG_OK && ag_cookies_get(jar, c->cookie_name) != NULL)
-			r = put_cookie(w, c->cookie_name, "", &a, 0, now);
+			r = ag_session_put_cookie(w, c->cookie_name, "", &a, 0, now);
 		if (r == AG_OK)
 			r = delete_chunks(app, jar, (int)nchunks, &a, w);
 	}
