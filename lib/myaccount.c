@@ -46,7 +46,7 @@ ag_myaccount_token(struct ag_app *app, struct ag_session *s,
 	if (issuer_url(app, "me/", &aud, why) != AG_OK) {
 		memset(f, 0, sizeof(*f));
 		f->err = AG_TOKEN_DISCOVERY;
-		snprintf(f->why, sizeof(f->why), "my account: %s", why);
+		snprintf(f->why, sizeof(f->why), "my account: %.200s", why);
 		ag_buf_free(&aud);
 		return AG_TOKEN_DISCOVERY;
 	}
@@ -83,7 +83,7 @@ ag_myaccount_call(struct ag_app *app, const struct ag_token *tok,
 	ag_buf_init(&url, 8192);
 	ag_buf_init(&authz, 64 * 1024);
 	if (tok->token_type != NULL && strcmp(tok->token_type, "bearer") != 0) {
-		snprintf(why, AG_WHY_LEN, "my account: a %s token cannot be "
+		snprintf(why, AG_WHY_LEN, "my account: a %.16s token cannot be "
 		    "used here (DPoP proofs are not supported for this API)",
 		    tok->token_type);
 		r = AG_ERR_CONFIG;
