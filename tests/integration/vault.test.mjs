@@ -119,6 +119,12 @@ describe('connection tokens, cookie store', () => {
 		assert.equal(c.rc, 0, c.stderr);
 		assert.equal(JSON.parse(c.stdout).token, t1.token);
 		assert.equal((await vault(s, 'stats')).fcat, 1);
+
+		// Logout deletes the __FC cookies with the session.
+		const lo = await browser.request(`${s.appUrl}/auth/logout`);
+		assert.ok(lo.setCookies.some((h) => /^__FC_0=;/.test(h) && /Max-Age=0/.test(h)),
+		    `logout deletes __FC_0: ${lo.setCookies}`);
+		assert.equal(fcCookies(s, browser).length, 0);
 	});
 
 	test('a login_hint keeps its own entry (__FC_1); expired entries are exchanged again', async () => {
