@@ -10,6 +10,7 @@
  *	authgate [-c file] token [--audience A] [--scope S] [--json] ...
  *	authgate [-c file] fetch [--method M] [--data BODY] ... URL
  *	authgate keygen [--alg ES256|RS256] [--out FILE]
+ *	authgate [-c file] accounts list | disconnect ID ...
  *
  * Exit status: 0 success, 1 failure (one line on stderr), 2 bad usage.
  */
@@ -20,6 +21,7 @@
 
 #include "app.h"
 #include "cmd-keygen.h"
+#include "cmd-accounts.h"
 #include "cmd-sessions.h"
 #include "cmd-token.h"
 #include "crypto.h"
@@ -64,6 +66,10 @@ static const char usage_text[] =
 "  keygen [--alg ES256|RS256] [--out FILE]\n"
 "                         a new private key (dpop.key, client_assertion_key);\n"
 "                         prints the public JWK and its thumbprint\n"
+"  token --connection NAME [--login-hint H]\n"
+"                         a Token Vault connection's access token\n"
+"  accounts list [--json] | disconnect ID [--set-cookie] [--session ID]\n"
+"                         connected accounts (Auth0 My Account API)\n"
 "\n"
 "Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
 
@@ -333,7 +339,8 @@ names_session(int argc, char *argv[])
 static int
 guard_command(const char *cmd, int argc, char *argv[])
 {
-	static const char *const keep[] = { "session", "token", "fetch" };
+	static const char *const keep[] = { "session", "token", "fetch",
+	    "accounts" };
 	size_t i;
 
 	if (!ag_priv_elevated())
@@ -422,6 +429,8 @@ main(int argc, char *argv[])
 		return with_app(ag_cmd_migrate, argc, argv);
 	if (strcmp(cmd, "keygen") == 0)
 		return ag_cmd_keygen(argc, argv);
+	if (strcmp(cmd, "accounts") == 0)
+		return with_app(ag_cmd_accounts, argc, argv);
 	fprintf(stderr, "authgate: unknown command '%s'\n", cmd);
 	return usage(stderr);
 }

@@ -40,6 +40,7 @@
 #include "app.h"
 #include "cmd-request.h"
 #include "cmd-token.h"
+#include "connection.h"
 #include "cookie.h"
 #include "db.h"
 #include "dpop.h"
@@ -59,7 +60,10 @@
 static const char token_usage[] =
 "usage: authgate [-c file] token [--audience A] [--scope S] "
 "[--no-merge-scopes]\n"
-"           [--refresh] [--json] [--set-cookie] [--session ID]\n";
+"           [--refresh] [--json] [--set-cookie] [--session ID]\n"
+"       authgate [-c file] token --connection NAME [--login-hint H]\n"
+"           [--subject-token-type access_token|refresh_token] [--json]\n"
+"           [--set-cookie] [--session ID]\n";
 
 static const char fetch_usage[] =
 "usage: authgate [-c file] fetch [--method M] [--data BODY | --data-file F]\n"
@@ -73,13 +77,15 @@ struct tok_opts {
 	const char		*session_id;	/* --session, or NULL */
 	int			 set_cookie;	/* token --set-cookie */
 	int			 json;		/* token --json */
+	struct ag_conn_req	 creq;		/* token --connection */
 };
 
 /* Long option codes shared by both commands. */
 enum {
 	OPT_AUDIENCE = 256, OPT_SCOPE, OPT_NO_MERGE, OPT_REFRESH,
 	OPT_SESSION, OPT_JSON, OPT_SET_COOKIE, OPT_METHOD, OPT_DATA,
-	OPT_DATA_FILE, OPT_HEADER, OPT_BASE_URL
+	OPT_DATA_FILE, OPT_HEADER, OPT_BASE_URL, OPT_CONNECTION,
+	OPT_LOGIN_HINT, OPT_SUBJECT_TYPE
 };
 
 /* 1 when ch was one of the token options (and is now in o). */
@@ -125,6 +131,39 @@ check_session_opt(const struct ag_app *app, const char *cmd,
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/*
+ * token --connection and friends: a valid name and hint, a known
+ * subject token type, no --audience/--scope/--refresh besides.  0 or
+ * EXIT_USAGE with the line printed.
+ */
+static int
+check_connection_opts(struct tok_opts *o, const char *stt)
+{
+	const char *bad = NULL;
+
+	if (o->creq.connection == NULL)
+		bad = o->creq.login_hint != NULL || stt != NULL ?
+		    "--login-hint and --subject-token-type need --connection" :
+		    NULL;
+	else if (!ag_connection_name_ok(o->creq.connection))
+		bad = "--connection: not a connection name";
+	else if (o->creq.login_hint != NULL &&
+	    !ag_login_hint_ok(o->creq.login_hint))
+		bad = "--login-hint: empty, too long or with control bytes";
+	else if (o->treq.audience != NULL || o->treq.scope != NULL ||
+	    o->treq.force_refresh || o->treq.no_merge_scopes)
+		bad = "--connection goes with neither --audience, --scope, "
+		    "--no-merge-scopes nor --refresh";
+	else if (stt != NULL && strcmp(stt, "access_token") == 0)
+		o->creq.subject_access_token = 1;
+	else if (stt != NULL && strcmp(stt, "refresh_token") != 0)
+		bad = "--subject-token-type: access_token or refresh_token";
+	if (bad == NULL)
+		return 0;
+	fprintf(stderr, "authgate: token: %s\n", bad);
+	return EXIT_USAGE;
 }
 
 /* The one failure line: "authgate: CMD: CODE: MESSAGE". */
@@ -200,6 +239,33 @@ write_back(struct ag_app *app, const char *cmd, const struct tok_opts *o,
 }
 
 /*
+ * token --connection: the Token Vault token of s (ag_connection_token)
+ * into tok, the session written back when it changed (also after a
+ * failed exchange, which drops the stale cached entry).  0, or 1 with
+ * the failure line printed.
+ */
+static int
+connection_token(struct ag_app *app, const char *cmd,
+    const struct tok_opts *o, const struct ag_cookies *jar,
+    struct ag_session *s, struct ag_token *tok)
+{
+	struct ag_conn_fail f;
+	int r;
+
+	r = ag_connection_token(app, s, &o->creq, tok, &f);
+	if (r != AG_CONN_OK)
+		ag_debug("%s: %s: %s %s", cmd, ag_conn_code(f.err), f.why,
+		    f.error);
+	if (tok->session_changed && write_back(app, cmd, o, jar, s) != 0)
+		return 1;
+	if (r != AG_CONN_OK) {
+		fail_line(cmd, ag_conn_code(f.err), ag_conn_message(f.err));
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * The access token per o into tok: the session, ag_token_get, the
  * session written back.  0, or 1 with the failure line printed (and,
  * for token --json, the mfa_required body on stdout).
@@ -238,6 +304,10 @@ obtain(struct ag_app *app, const char *cmd, const struct tok_opts *o,
 		goto out;
 	}
 
+	if (o->creq.connection != NULL) {
+		rc = connection_token(app, cmd, o, &jar, &s, tok);
+		goto out;
+	}
 	if ((r = ag_token_get(app, &s, &o->treq, tok, &f)) != AG_TOKEN_OK) {
 		ag_debug("%s: %s: %s", cmd, ag_token_code(f.err), f.why);
 		if (r == AG_TOKEN_MFA_REQUIRED) {
@@ -297,11 +367,16 @@ ag_cmd_token(struct ag_app *app, int argc, char *argv[])
 		{ "session", required_argument, NULL, OPT_SESSION },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "set-cookie", no_argument, NULL, OPT_SET_COOKIE },
+		{ "connection", required_argument, NULL, OPT_CONNECTION },
+		{ "login-hint", required_argument, NULL, OPT_LOGIN_HINT },
+		{ "subject-token-type", required_argument, NULL,
+		    OPT_SUBJECT_TYPE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tok_opts o;
 	struct ag_token tok;
+	const char *stt = NULL;
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -314,6 +389,15 @@ ag_cmd_token(struct ag_app *app, int argc, char *argv[])
 			break;
 		case OPT_SET_COOKIE:
 			o.set_cookie = 1;
+			break;
+		case OPT_CONNECTION:
+			o.creq.connection = optarg;
+			break;
+		case OPT_LOGIN_HINT:
+			o.creq.login_hint = optarg;
+			break;
+		case OPT_SUBJECT_TYPE:
+			stt = optarg;
 			break;
 		case 'h':
 			fputs(token_usage, stdout);
@@ -329,7 +413,8 @@ ag_cmd_token(struct ag_app *app, int argc, char *argv[])
 		fputs(token_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if ((rc = check_session_opt(app, "token", &o)) != 0)
+	if ((rc = check_session_opt(app, "token", &o)) != 0 ||
+	    (rc = check_connection_opts(&o, stt)) != 0)
 		return rc;
 	if (o.set_cookie && o.session_id != NULL) {
 		fprintf(stderr, "authgate: token: --set-cookie is for the "

@@ -17,12 +17,23 @@
  *    - session_expired: 401, and the session is cleared;
  *    - store_unavailable: 503;
  *    - any other: 401 {"error": {message, code}}.
+ * With connection=NAME (Token Vault, reference 11.1; the SDK offers it
+ * as getAccessTokenForConnection only, authgate as this route too):
+ * login_hint and subject_token_type (the refresh_token or access_token
+ * URN) optional; ag_connection_token (lib/connection.c) answers from
+ * the session's connectionTokenSets or the federated-connection grant;
+ * 200 {token, scope?, expires_at, expires_in}; errors 400
+ * invalid_request, 401 {"error": {message, code}} with code
+ * missing_session, missing_refresh_token,
+ * failed_to_exchange_refresh_token (a stale cached entry is dropped and
+ * the session written back) or discovery_error.
  * Every answer carries Cache-Control: no-store (reference section 17:
  * the SDK omits it when the session did not change, yet the body holds
  * a bearer token).
  */
 #include <string.h>
 
+#include "connection.h"
 #include "err.h"
 #include "handlers.h"
 #include "json.h"
@@ -126,11 +137,88 @@ mfa_required(struct ag_app *app, struct ag_resp *w,
 	return r;
 }
 
+/*
+ * Write the changed session back; on failure answer for it (1 then,
+ * with *r the result of the answer), else 0.
+ */
+static int
+save_failed(struct ag_app *app, struct ag_req *req, struct ag_session *s,
+    struct ag_resp *w, int *r)
+{
+	if ((*r = ag_session_write(app, &req->cookies, s, w)) == AG_OK)
+		return 0;
+	ag_err("access-token: the changed session was not saved: %s",
+	    ag_strerror(*r));
+	if (*r == AG_ERR_NOTFOUND)
+		*r = error_json(w, 401, ag_token_message(
+		    AG_TOKEN_MISSING_SESSION), ag_token_code(
+		    AG_TOKEN_MISSING_SESSION));
+	else if (*r == AG_ERR_BUSY || *r == AG_ERR_DB)
+		*r = error_json(w, 503, MSG_STORE_DOWN, "store_unavailable");
+	else
+		*r = error_json(w, 500, MSG_NOT_SAVED, "session_write_failed");
+	return 1;
+}
+
+/* ?connection=NAME: a Token Vault connection token (see the top). */
+static int
+connection_token(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
+{
+	const struct ag_params *q = &req->params;
+	const char *stt = ag_params_get(q, "subject_token_type");
+	struct ag_conn_req creq;
+	struct ag_conn_fail f;
+	struct ag_token tok;
+	struct ag_session s;
+	int r, cr;
+
+	memset(&creq, 0, sizeof(creq));
+	memset(&tok, 0, sizeof(tok));
+	memset(&s, 0, sizeof(s));
+	creq.connection = ag_params_get(q, "connection");
+	creq.login_hint = ag_params_get(q, "login_hint");
+	if (stt != NULL && strcmp(stt, AG_SUBJECT_ACCESS_TOKEN) == 0)
+		creq.subject_access_token = 1;
+	else if (stt != NULL && strcmp(stt, AG_SUBJECT_REFRESH_TOKEN) != 0)
+		return error_json(w, 400, "The subject_token_type is not "
+		    "supported.", ag_conn_code(AG_CONN_INVALID_REQUEST));
+	if (!ag_connection_name_ok(creq.connection) ||
+	    (creq.login_hint != NULL && !ag_login_hint_ok(creq.login_hint)))
+		return error_json(w, 400, ag_conn_message(
+		    AG_CONN_INVALID_REQUEST), ag_conn_code(
+		    AG_CONN_INVALID_REQUEST));
+	if ((r = ag_session_read(app, &req->cookies, &s)) != AG_OK) {
+		if (r == AG_ERR_BUSY || r == AG_ERR_DB || r == AG_ERR_NOMEM)
+			return error_json(w, 503, MSG_STORE_DOWN,
+			    "store_unavailable");
+		return error_json(w, 401, ag_conn_message(
+		    AG_CONN_MISSING_SESSION), ag_conn_code(
+		    AG_CONN_MISSING_SESSION));
+	}
+	cr = ag_connection_token(app, &s, &creq, &tok, &f);
+	if (cr != AG_CONN_OK)
+		ag_warn("access-token: %s: %s%s%s", ag_conn_code(f.err), f.why,
+		    f.error[0] != '\0' ? ": " : "", f.error);
+	/* Also after a failure: the stale entry was dropped. */
+	if (tok.session_changed && save_failed(app, req, &s, w, &r))
+		goto out;
+	if (cr != AG_CONN_OK)
+		r = error_json(w, f.err == AG_CONN_INVALID_REQUEST ? 400 : 401,
+		    ag_conn_message(f.err), ag_conn_code(f.err));
+	else
+		r = success(w, &tok);
+out:
+	ag_token_clear(&tok);
+	ag_session_free(&s);
+	return r;
+}
+
 int
 ag_h_access_token(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 {
 	static const char *const names[] = { "audience", "scope",
-	    "mergeScopes", "refresh" };
+	    "mergeScopes", "refresh", "connection", "login_hint",
+	    "subject_token_type" };
 	const struct ag_params *q = &req->params;
 	struct ag_token_req treq;
 	struct ag_token tok;
@@ -157,6 +245,8 @@ ag_h_access_token(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		if (ag_params_count(q, names[i]) > 1)
 			return error_json(w, 400, MSG_DUPLICATE,
 			    "invalid_request");
+	if (ag_params_get(q, "connection") != NULL)
+		return connection_token(app, req, w);
 	memset(&treq, 0, sizeof(treq));
 	treq.audience = ag_params_get(q, "audience");
 	treq.scope = ag_params_get(q, "scope");
@@ -200,22 +290,8 @@ ag_h_access_token(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		}
 		goto out;
 	}
-	if (tok.session_changed &&
-	    (r = ag_session_write(app, &req->cookies, &s, w)) != AG_OK) {
-		ag_err("access-token: the refreshed session was not saved: %s",
-		    ag_strerror(r));
-		if (r == AG_ERR_NOTFOUND)
-			r = error_json(w, 401, ag_token_message(
-			    AG_TOKEN_MISSING_SESSION), ag_token_code(
-			    AG_TOKEN_MISSING_SESSION));
-		else if (r == AG_ERR_BUSY || r == AG_ERR_DB)
-			r = error_json(w, 503, MSG_STORE_DOWN,
-			    "store_unavailable");
-		else
-			r = error_json(w, 500, MSG_NOT_SAVED,
-			    "session_write_failed");
+	if (tok.session_changed && save_failed(app, req, &s, w, &r))
 		goto out;
-	}
 	r = success(w, &tok);
 out:
 	ag_token_clear(&tok);

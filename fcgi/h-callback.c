@@ -203,6 +203,22 @@ ag_h_callback(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		goto out;
 	}
 
+	/* Connected Accounts: no OAuth response to check (h-connect.c). */
+	if ((s = ag_json_get_str(txn, "responseType")) != NULL &&
+	    strcmp(s, "connect_code") == 0) {
+		const char *ccode, *cmsg;
+
+		if (ag_connect_complete(app, req, txn, w, &loc, &ccode,
+		    &cmsg) != AG_OK) {
+			r = fail(app, state, w, ccode, cmsg);
+			goto out;
+		}
+		(void)ag_txn_delete(app, state, w);
+		(void)ag_resp_header(w, "Cache-Control", "no-store");
+		r = ag_resp_redirect(w, 307, ag_buf_str(&loc));
+		goto out;
+	}
+
 	/* 2. The authorization response. */
 	if ((r = ag_oidc_provider(app->oidc, &p, why)) != AG_OK) {
 		ag_err("callback: %s", why);

@@ -10,6 +10,7 @@
 #define AG_HANDLERS_H
 
 #include "app.h"
+#include "json.h"
 #include "req.h"
 
 /* The answer when the session database cannot be used right now. */
@@ -25,6 +26,19 @@ int	 ag_h_health(struct ag_app *, struct ag_req *, struct ag_resp *);
 int	 ag_h_access_token(struct ag_app *, struct ag_req *, struct ag_resp *);
 /* POST /auth/backchannel-logout (fcgi/h-backchannel.c): 204, 400, 413, 503. */
 int	 ag_h_backchannel(struct ag_app *, struct ag_req *, struct ag_resp *);
+/* GET /auth/connect (fcgi/h-connect.c): start linking an account. */
+int	 ag_h_connect(struct ag_app *, struct ag_req *, struct ag_resp *);
+/*
+ * /auth/callback with a connect_code transaction txn (h-connect.c):
+ * complete the account link.  AG_OK with location the absolute URL to
+ * send the browser to (the session written to w when it changed); else
+ * an error with *code and *msg (static) for the callback's failure
+ * answer.
+ */
+struct ag_buf;
+int	 ag_connect_complete(struct ag_app *, struct ag_req *, ag_json *txn,
+	    struct ag_resp *, struct ag_buf *location, const char **code,
+	    const char **msg);
 /*
  * The MFA step-up routes (fcgi/h-mfa.c, reference section 10.3):
  * GET /mfa/authenticators, POST /mfa/challenge, /mfa/verify,

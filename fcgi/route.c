@@ -19,6 +19,7 @@ enum ag_route {
 	AG_ROUTE_MFA_CHALLENGE,
 	AG_ROUTE_MFA_VERIFY,
 	AG_ROUTE_MFA_ASSOCIATE,
+	AG_ROUTE_CONNECT,
 	AG_ROUTE__MAX
 };
 
@@ -38,6 +39,7 @@ static const struct {
 	{ "POST", "/mfa/challenge", ag_h_mfa_challenge },
 	{ "POST", "/mfa/verify", ag_h_mfa_verify },
 	{ "POST", "/mfa/associate", ag_h_mfa_associate },
+	{ "GET", "/connect", ag_h_connect },		/* AG_ROUTE_CONNECT */
 };
 
 int
@@ -92,6 +94,9 @@ ag_route(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		/* access_token_endpoint = off removes the route (404). */
 		if (i == AG_ROUTE_ACCESS_TOKEN &&
 		    !app->conf.access_token_endpoint)
+			continue;
+		/* So does connect_account_endpoint = off (the default). */
+		if (i == AG_ROUTE_CONNECT && !app->conf.connect_account_endpoint)
 			continue;
 		if (strlen(routes[i].path) != rlen ||
 		    strncmp(routes[i].path, path, rlen) != 0)

@@ -86,5 +86,19 @@
  * used evicted; a nonce's bytes (longer ones are ignored). */
 #define AG_MAX_DPOP_NONCES	32
 #define AG_MAX_DPOP_NONCE	1024
+/*
+ * Token Vault and Connected Accounts (lib/connection.c, lib/myaccount.c).
+ * Each connectionTokenSets entry is one __FC_<n> cookie (cookie store):
+ * at most AG_MAX_CONNECTION_SETS of them (the oldest entry makes room),
+ * each sealed value at most AG_FC_COOKIE_MAX bytes (the per-cookie size
+ * browsers guarantee; the SDK warns above it, we refuse to write it).
+ */
+#define AG_MAX_CONNECTION_SETS	8		/* __FC_0..__FC_7 */
+#define AG_FC_COOKIE_MAX	4000		/* one sealed __FC_<n> value */
+#define AG_MAX_CONNECTION_NAME	128		/* a connection name */
+#define AG_MAX_LOGIN_HINT	320		/* a login_hint */
+#define AG_MAX_CONNECT_SCOPES	32		/* scopes= on /auth/connect */
+#define AG_MAX_MYACCOUNT_PAGES	100		/* accounts list pages (SDK) */
+#define AG_MAX_MYACCOUNT_FIELD	2048		/* connect_uri, ticket, ids */
 
 #endif

@@ -397,3 +397,23 @@ out:
 	ag_buf_free(&b);
 	return r;
 }
+
+int
+ag_cookie_index(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *d;
+	int i = 0;
+
+	if (strncmp(name, prefix, n) != 0)
+		return -1;
+	d = name + n;
+	if (*d == '\0' || (d[0] == '0' && d[1] != '\0') || strlen(d) > 3)
+		return -1;
+	for (; *d != '\0'; d++) {
+		if (*d < '0' || *d > '9')
+			return -1;
+		i = i * 10 + (*d - '0');
+	}
+	return i;
+}

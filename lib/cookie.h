@@ -39,6 +39,12 @@ int		 ag_cookies_parse(const char *, size_t n, struct ag_cookies *jar);
 void		 ag_cookies_free(struct ag_cookies *);
 /* First cookie of that name, or NULL.  Borrowed. */
 const char	*ag_cookies_get(const struct ag_cookies *, const char *name);
+/*
+ * The index of an indexed cookie name: name = prefix followed by 1..3
+ * decimal digits without a leading zero ("__session__" "2",
+ * "__FC_" "0"), else -1.
+ */
+int		 ag_cookie_index(const char *name, const char *prefix);
 
 enum ag_same_site {
 	AG_SAME_SITE_LAX,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connection.h"
 #include "db.h"
 #include "err.h"
 #include "ag_limits.h"
@@ -45,20 +46,10 @@ static int
 chunk_index(const char *cookie, const char *name)
 {
 	size_t n = strlen(name);
-	const char *d;
-	int i = 0;
 
-	if (strncmp(cookie, name, n) != 0 || strncmp(cookie + n, "__", 2) != 0)
+	if (strncmp(cookie, name, n) != 0)
 		return -1;
-	d = cookie + n + 2;
-	if (*d == '\0' || (d[0] == '0' && d[1] != '\0') || strlen(d) > 3)
-		return -1;
-	for (; *d != '\0'; d++) {
-		if (*d < '0' || *d > '9')
-			return -1;
-		i = i * 10 + (*d - '0');
-	}
-	return i;
+	return ag_cookie_index(cookie + n, "__");
 }
 
 /*
@@ -291,6 +282,10 @@ ag_session_read(struct ag_app *app, const struct ag_cookies *jar,
 	if (c->store != AG_STORE_SQLITE &&
 	    (r = check_logout(app, data, created, now)) != AG_OK)
 		goto out;
+	/* Token Vault entries live in __FC_<n> cookies (lib/connection.c). */
+	if (c->store != AG_STORE_SQLITE &&
+	    (r = ag_fc_read(app, jar, data, now)) != AG_OK)
+		goto out;
 	r = AG_OK;
 out:
 	r = read_done(r, out, &data, exp, created);
@@ -323,14 +318,14 @@ delete_chunks(const struct ag_app *app, const struct ag_cookies *jar,
 	return r;
 }
 
-static int
-put_cookie(struct ag_resp *w, const char *name, const char *value,
+int
+ag_session_put_cookie(struct ag_resp *w, const char *name, const char *value,
     const struct ag_cookie_attr *a, int64_t max_age, int64_t now)
 {
 	struct ag_buf sc;
 	int r;
 
-	ag_buf_init(&sc, AG_COOKIE_CHUNK_SIZE + 1024);
+	ag_buf_init(&sc, AG_MAX_COOKIE_VALUE + 1024);
 	if ((r = ag_set_cookie(&sc, name, value, a, max_age, now)) == AG_OK)
 		r = ag_resp_header(w, "Set-Cookie", ag_buf_str(&sc));
 	ag_buf_free(&sc);
@@ -375,10 +370,12 @@ ag_session_clear(struct ag_app *app, const struct ag_cookies *jar,
 		ag_err("session: cannot delete the session row: %s",
 		    ag_strerror(r));
 	ag_app_cookie_attr(app, &a);
-	if ((r = put_cookie(w, app->conf.cookie_name, "", &a, 0,
+	if ((r = ag_session_put_cookie(w, app->conf.cookie_name, "", &a, 0,
 	    ag_now())) != AG_OK)
 		return r;
 	if ((r = delete_chunks(app, jar, 0, &a, w)) != AG_OK)
+		return r;
+	if ((r = ag_fc_clear(app, jar, w)) != AG_OK)
 		return r;
 	return ag_resp_nocache(w);
 }
@@ -415,7 +412,7 @@ write_cookie(struct ag_app *app, const struct ag_cookies *jar,
 		goto out;
 	}
 	if (nchunks <= 1) {
-		r = put_cookie(w, c->cookie_name, ag_buf_str(&sealed), &a,
+		r = ag_session_put_cookie(w, c->cookie_name, ag_buf_str(&sealed), &a,
 		    max_age, now);
 		if (r == AG_OK)
 			r = delete_chunks(app, jar, 0, &a, w);
@@ -430,12 +427,12 @@ write_cookie(struct ag_app *app, const struct ag_cookies *jar,
 			    c->cookie_name, i);
 			if ((r = ag_buf_add(&chunk, sealed.data + off,
 			    len)) == AG_OK)
-				r = put_cookie(w, name, ag_buf_str(&chunk), &a,
+				r = ag_session_put_cookie(w, name, ag_buf_str(&chunk), &a,
 				    max_age, now);
 			off += len;
 		}
 		if (r == AG_OK && ag_cookies_get(jar, c->cookie_name) != NULL)
-			r = put_cookie(w, c->cookie_name, "", &a, 0, now);
+			r = ag_session_put_cookie(w, c->cookie_name, "", &a, 0, now);
 		if (r == AG_OK)
 			r = delete_chunks(app, jar, (int)nchunks, &a, w);
 	}
@@ -445,6 +442,29 @@ out:
 	ag_buf_free(&sealed);
 	ag_buf_free(&chunk);
 	return r;
+}
+
+/*
+ * The cookie store: the session cookie without connectionTokenSets,
+ * whose entries go to their own __FC_<n> cookies (reference 2.8).
+ */
+static int
+write_stateless(struct ag_app *app, const struct ag_cookies *jar,
+    struct ag_session *s, int64_t max_age, int64_t now, struct ag_resp *w)
+{
+	ag_json *sets = ag_json_get(s->data, "connectionTokenSets");
+	int r, r2 = AG_OK;
+
+	if (sets != NULL) {
+		(void)ag_json_ref(sets);
+		ag_json_del(s->data, "connectionTokenSets");
+	}
+	r = write_cookie(app, jar, s->data, max_age, now, w);
+	if (r == AG_OK)
+		r = ag_fc_write(app, jar, sets, max_age, now, w);
+	if (sets != NULL)
+		r2 = ag_json_set(s->data, "connectionTokenSets", sets);
+	return r != AG_OK ? r : r2;
 }
 
 /* The cookie payload of the sqlite store: {"id": ...}. */
@@ -515,7 +535,7 @@ ag_session_write(struct ag_app *app, const struct ag_cookies *jar,
 			return r;
 		r = write_id_cookie(app, jar, s, max_age, now, w);
 	} else
-		r = write_cookie(app, jar, s->data, max_age, now, w);
+		r = write_stateless(app, jar, s, max_age, now, w);
 	if (r == AG_OK)
 		s->exp = now + max_age;
 	return r;

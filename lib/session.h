@@ -101,6 +101,14 @@ int	 ag_session_roll(struct ag_app *, const struct ag_cookies *,
 int	 ag_session_clear(struct ag_app *, const struct ag_cookies *,
 	    struct ag_resp *);
 void	 ag_session_free(struct ag_session *);
+/*
+ * Add to w the Set-Cookie header of ag_set_cookie(name, value, a,
+ * max_age, now) (a value of at most AG_MAX_COOKIE_VALUE bytes): how
+ * the session's cookies, and the __FC_<n> ones, are written.
+ */
+int	 ag_session_put_cookie(struct ag_resp *, const char *name,
+	    const char *value, const struct ag_cookie_attr *, int64_t max_age,
+	    int64_t now);
 
 /*
  * Build the session of a fresh login (reference section 5.3 step 10):

@@ -38,6 +38,8 @@
 //                         authgate-pkjwt (private_key_jwt; keys of
 //                         tests/data/keys/jwks.json: RS256, PS256, ES256),
 //                         with the default client's redirect URIs
+//   IDP_AUTH0_VAULT       "1": fakes of Auth0's Token Vault grant and My Account
+//                         API (tests/idp/auth0-vault.mjs, /test/vault/*)
 //   IDP_TOKEN_DELAY_MS    every token endpoint request waits this long first
 //                         (so that parallel refreshes surely overlap)
 //   IDP_AUTH0_MFA         "1": a fake of Auth0's MFA API (tests/idp/auth0-mfa.mjs):
@@ -461,6 +463,8 @@ async function main() {
 
 	const provider = new Provider(issuer, config);
 	provider.proxy = false;
+	if (env.IDP_AUTH0_VAULT === '1')	// Token Vault, My Account API
+		(await import('./auth0-vault.mjs')).installAuth0Vault(provider, { issuer, errors, log });
 	// ID tokens always carry sid, as Auth0's do (the library adds it only
 	// for clients registered for back-channel logout).
 	if (env.IDP_ALWAYS_SID !== '0')
