@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "ag_limits.h"
+#include "dpop.h"
 #include "err.h"
 #include "http.h"
 #include "log.h"
 #include "myaccount.h"
+#include "oidc.h"
 
 #define BASE_PATH	"me/v1/connected-accounts/"
 
@@ -75,6 +77,7 @@ ag_myaccount_call(struct ag_app *app, const struct ag_token *tok,
 	struct ag_http_req req;
 	struct ag_http_resp resp;
 	struct ag_buf url, authz;
+	struct ag_dpop *dpop = NULL;
 	const char *json = NULL;
 	int r;
 
@@ -83,16 +86,20 @@ ag_myaccount_call(struct ag_app *app, const struct ag_token *tok,
 	ag_buf_init(&url, 8192);
 	ag_buf_init(&authz, 64 * 1024);
 	if (tok->token_type != NULL && strcmp(tok->token_type, "bearer") != 0) {
-		snprintf(why, AG_WHY_LEN, "my account: a %.16s token cannot be "
-		    "used here (DPoP proofs are not supported for this API)",
-		    tok->token_type);
-		r = AG_ERR_CONFIG;
-		goto out;
+		if (strcmp(tok->token_type, "dpop") != 0 ||
+		    (dpop = ag_oidc_dpop(app->oidc)) == NULL) {
+			snprintf(why, AG_WHY_LEN, "my account: a %.16s token "
+			    "cannot be used here (dpop is off)",
+			    tok->token_type);
+			r = AG_ERR_CONFIG;
+			goto out;
+		}
 	}
 	if ((r = issuer_url(app, BASE_PATH, &url, why)) != AG_OK)
 		goto out;
 	if ((r = ag_buf_puts(&url, path)) != AG_OK ||
-	    (r = ag_buf_printf(&authz, "Bearer %s", tok->access_token)) !=
+	    (r = ag_buf_printf(&authz, "%s %s", dpop != NULL ? "DPoP" :
+	    "Bearer", tok->access_token)) !=
 	    AG_OK ||
 	    (body != NULL && (json = ag_json_dump(body)) == NULL)) {
 		snprintf(why, AG_WHY_LEN, "my account: the request is too "
@@ -111,7 +118,9 @@ ag_myaccount_call(struct ag_app *app, const struct ag_token *tok,
 	req.allow_http = app->conf.allow_insecure;
 	req.ca_file = app->conf.http_ca_file;
 	req.other_methods = strcmp(method, "DELETE") == 0;
-	if ((r = ag_http_do(&req, &resp)) != AG_OK) {
+	r = dpop != NULL ? ag_dpop_http(dpop, &req, tok->access_token, &resp) :
+	    ag_http_do(&req, &resp);
+	if (r != AG_OK) {
 		snprintf(why, AG_WHY_LEN, "my account: %s %.40s: %.160s", method,
 		    path, resp.error);
 		goto out;

@@ -39,11 +39,12 @@ void	 ag_myaccount_resp_clear(struct ag_myaccount_resp *);
 
 /*
  * method ("GET", "POST", "DELETE") {issuer}me/v1/connected-accounts/
- * path with tok's access token as a Bearer token, body (JSON, may be
+ * path with tok's access token (Bearer; a DPoP-bound token as DPoP with
+ * a proof and one nonce retry, see ag_dpop_http), body (JSON, may be
  * NULL) sent as application/json.  AG_OK when an HTTP answer arrived,
  * whatever its status (out filled; a body that is not JSON leaves
  * out->body NULL); AG_ERR_HTTP / AG_ERR_LIMIT on transport trouble;
- * AG_ERR_CONFIG for a DPoP-bound token (no proofs here yet); why says
+ * AG_ERR_CONFIG for a DPoP-bound token with dpop off; why says
  * which.  path must be URL-safe (the caller validates ids).
  */
 int	 ag_myaccount_call(struct ag_app *, const struct ag_token *tok,
