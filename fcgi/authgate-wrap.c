@@ -261,6 +261,7 @@ main(int argc, char *argv[])
 	ag_req_prepare(&req);
 	memset(&po, 0, sizeof(po));
 	po.mode = req.mode;
+	po.rule = req.rule;
 	po.set_cookie = 1;
 	po.who = "wrap";
 	po.what = real;

@@ -29,6 +29,8 @@ struct ag_req {
 	const char	*content_type;
 	const char	*authorization;
 	const char	*mode;		/* AUTHGATE_MODE set by the server, or NULL */
+	const char	*rule;		/* AUTHGATE_RULE set by the server, or NULL
+					   (unbounded: never dropped for length) */
 	const char	*body;		/* request body (POST), may be NULL */
 	size_t		 body_len;
 	int		 body_too_large;/* CONTENT_LENGTH > AG_MAX_REQUEST_BODY */
