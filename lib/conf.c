@@ -447,6 +447,16 @@ syntax(struct ctx *c, size_t line, const char *what, const char *key,
 		problem(c, "line %zu: %s", line, what);
 }
 
+/* 1 for authorize.require and authorize.rule.<name>. */
+static int
+is_rule_key(const char *k, size_t kn)
+{
+	return (kn == strlen("authorize.require") &&
+	    memcmp(k, "authorize.require", kn) == 0) ||
+	    (kn > strlen(RULE_PREFIX) &&
+	    memcmp(k, RULE_PREFIX, strlen(RULE_PREFIX)) == 0);
+}
+
 /*
  * Phase 1: one line "key = value".  Returns -1 when reading must stop.
  */
@@ -498,8 +508,12 @@ parse_line(struct ctx *c, const char *s, size_t n, size_t line,
 		c->fatal = 1;
 		return -1;
 	}
-	/* A value wrapped in double quotes loses them. */
-	if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+	/*
+	 * A value wrapped in double quotes loses them -- but for a rule,
+	 * whose quotes are its own ("a.b" = "x").
+	 */
+	if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"' &&
+	    !is_rule_key(k, kn)) {
 		v++;
 		vn -= 2;
 	}
