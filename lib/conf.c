@@ -1445,6 +1445,15 @@ ag_conf_warnings(const struct ag_conf *conf, struct ag_buf *out)
 		    "cookies travel unencrypted, use only for testing\n");
 }
 
+_Static_assert(AG_CONF_QUOTE_SIZE == QUOTE_MAX * 4 + 4,
+    "AG_CONF_QUOTE_SIZE follows QUOTE_MAX");
+
+void
+ag_conf_quote(char *dst, size_t dstsz, const char *s, size_t n)
+{
+	quote(dst, dstsz, s, n);
+}
+
 const char *
 ag_conf_key_name(size_t i)
 {

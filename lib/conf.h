@@ -157,6 +157,15 @@ void	 ag_conf_free(struct ag_conf *);
 void	 ag_conf_warnings(const struct ag_conf *, struct ag_buf *out);
 
 /*
+ * A printable copy of untrusted text (n bytes of s) for a problem
+ * line, as the parser quotes values: at most 40 bytes then "...",
+ * control and non-ASCII bytes, quotes and backslashes as \xHH.  dst
+ * must hold AG_CONF_QUOTE_SIZE bytes.
+ */
+#define AG_CONF_QUOTE_SIZE	(40 * 4 + 4)
+void	 ag_conf_quote(char *dst, size_t dstsz, const char *s, size_t n);
+
+/*
  * The keys the parser accepts, for documentation checks: the name of
  * key i (a static string; "authorization." stands for the
  * authorization.<param> family, "authorize.rule." for the named

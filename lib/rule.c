@@ -27,9 +27,6 @@
 #include "err.h"
 #include "rule.h"
 
-#define QUOTE_RULE	80	/* bytes of a rule quoted in a problem */
-#define QUOTE_TOKEN	24	/* bytes of a token quoted in a message */
-
 enum ntype { N_AND, N_OR, N_NOT, N_EXISTS, N_EQ, N_NE, N_MATCH, N_CONTAINS };
 enum vtype { V_STR, V_INT, V_BOOL };
 
@@ -101,40 +98,24 @@ fail(struct parser *p, int err, size_t pos, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* s (n bytes) printable into dst: control and non-ASCII bytes as '?'. */
-static void
-printable(char *dst, size_t dstsz, const char *s, size_t n, size_t max)
-{
-	size_t i;
-
-	for (i = 0; i < n && i < max && i + 4 < dstsz; i++)
-		dst[i] = (unsigned char)s[i] < 0x20 ||
-		    (unsigned char)s[i] >= 0x7f ? '?' : s[i];
-	if (i < n && i + 4 <= dstsz) {
-		memcpy(dst + i, "...", 3);
-		i += 3;
-	}
-	dst[i] = '\0';
-}
-
 /* "the end" or 'TOKEN', for "found ..." in a message. */
 static void
 found(const struct parser *p, char *dst, size_t dstsz)
 {
-	char tok[QUOTE_TOKEN + 8];
+	char tok[AG_CONF_QUOTE_SIZE];
 
 	if (p->t == T_END) {
 		(void)snprintf(dst, dstsz, "the end");
 		return;
 	}
-	printable(tok, sizeof(tok), p->text + p->tpos, p->tlen, QUOTE_TOKEN);
+	ag_conf_quote(tok, sizeof(tok), p->text + p->tpos, p->tlen);
 	(void)snprintf(dst, dstsz, "'%s'", tok);
 }
 
 static void
 expected(struct parser *p, const char *what)
 {
-	char f[QUOTE_TOKEN + 16];
+	char f[AG_CONF_QUOTE_SIZE + 16];
 
 	found(p, f, sizeof(f));
 	fail(p, AG_ERR_PARSE, p->tpos, "expected %s, found %s", what, f);
@@ -596,12 +577,12 @@ static int
 load_one(const char *key, const char *name, const char *text,
     struct ag_rule **out, struct ag_buf *problems)
 {
-	char why[256], q[QUOTE_RULE + 8];
+	char why[256], q[AG_CONF_QUOTE_SIZE];
 	int r;
 
 	if ((r = ag_rule_parse(text, out, why, sizeof(why))) == AG_OK)
 		return AG_OK;
-	printable(q, sizeof(q), text, strlen(text), QUOTE_RULE);
+	ag_conf_quote(q, sizeof(q), text, strlen(text));
 	(void)ag_buf_printf(problems, "%s%s: %s in '%s'\n", key,
 	    name != NULL ? name : "", why, q);
 	return r == AG_ERR_NOMEM ? r : AG_ERR_CONFIG;
