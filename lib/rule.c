@@ -285,10 +285,62 @@ integer(const struct parser *p, int64_t *out)
 	return 0;
 }
 
+/*
+ * A guard before regcomp(): at most AG_MAX_RULE_REGEX_LEN bytes, no
+ * quantifier right after another ("a**", "a+{2}"), and {m,n} counts
+ * summing to at most AG_MAX_RULE_REGEX_REPEAT.  NULL when the pattern
+ * passes, else what is wrong.
+ */
+static const char *
+regex_guard(const char *re, size_t len)
+{
+	size_t i, reps = 0, m, k;
+	int quant = 0;
+
+	if (len > AG_MAX_RULE_REGEX_LEN)
+		return "a regular expression longer than "
+		    "256 bytes";
+	for (i = 0; i < len; i++) {
+		if (re[i] == '\\') {
+			i++;
+			quant = 0;
+		} else if (re[i] == '[') {
+			/* A bracket expression: ']' first is a member. */
+			i += re[i + 1] == '^' ? 2 : 1;
+			if (re[i] == ']')
+				i++;
+			while (i < len && re[i] != ']')
+				i++;
+			quant = 0;
+		} else if (strchr("*+?{", re[i]) != NULL) {
+			if (quant)
+				return "a quantifier after a quantifier";
+			quant = 1;
+			if (re[i] != '{')
+				continue;
+			for (m = 0; ++i < len && re[i] != '}'; )
+				if (re[i] >= '0' && re[i] <= '9') {
+					k = m * 10 + (size_t)(re[i] - '0');
+					m = k > AG_MAX_RULE_REGEX_REPEAT ?
+					    AG_MAX_RULE_REGEX_REPEAT + 1 : k;
+				} else {
+					reps += m;
+					m = 0;
+				}
+			reps += m;
+			if (reps > AG_MAX_RULE_REGEX_REPEAT)
+				return "repetition counts above 64 in all";
+		} else
+			quant = 0;
+	}
+	return NULL;
+}
+
 /* value := "string" | integer | true | false, into n. */
 static void
 parse_value(struct parser *p, struct node *n)
 {
+	const char *guard;
 	int rc;
 	char msg[128];
 
@@ -300,6 +352,10 @@ parse_value(struct parser *p, struct node *n)
 		if (p->r->nregex >= AG_MAX_RULE_REGEX) {
 			fail(p, AG_ERR_LIMIT, p->tpos, "more than %d regular "
 			    "expressions", AG_MAX_RULE_REGEX);
+			return;
+		}
+		if ((guard = regex_guard(p->str, p->slen)) != NULL) {
+			fail(p, AG_ERR_LIMIT, p->tpos, "%s", guard);
 			return;
 		}
 		if ((rc = regcomp(&n->re, p->str, REG_EXTENDED | REG_NOSUB)) !=

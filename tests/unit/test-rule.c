@@ -280,6 +280,38 @@ test_limits(void)
 	    AG_ERR_LIMIT, "AG_MAX_RULE_REGEX + 1 expressions: AG_ERR_LIMIT");
 	ag_buf_free(&b);
 
+	/* One regular expression: its length, stacked quantifiers, counts. */
+	ag_buf_init(&b, 1 << 20);
+	(void)ag_buf_puts(&b, "a ~ \"");
+	for (i = 0; i < AG_MAX_RULE_REGEX_LEN; i++)
+		(void)ag_buf_putc(&b, 'x');
+	(void)ag_buf_putc(&b, '"');
+	ok(parses(ag_buf_str(&b)), "AG_MAX_RULE_REGEX_LEN bytes: parses");
+	ag_buf_reset(&b);
+	(void)ag_buf_puts(&b, "a ~ \"");
+	for (i = 0; i < AG_MAX_RULE_REGEX_LEN + 1; i++)
+		(void)ag_buf_putc(&b, 'x');
+	(void)ag_buf_putc(&b, '"');
+	is_int(ag_rule_parse(ag_buf_str(&b), &r, why, sizeof(why)),
+	    AG_ERR_LIMIT, "AG_MAX_RULE_REGEX_LEN + 1 bytes: AG_ERR_LIMIT");
+	ag_buf_free(&b);
+	ok(parses("a ~ \"^(x{32}){2}[{+*]{0,30}\\+?$\""),
+	    "counts summing to AG_MAX_RULE_REGEX_REPEAT: parses");
+	is_int(ag_rule_parse("a ~ \"(x{32}){33}\"", &r, why, sizeof(why)),
+	    AG_ERR_LIMIT, "counts above AG_MAX_RULE_REGEX_REPEAT: refused");
+	is_str(why, "column 5: repetition counts above 64 in all",
+	    "counts: message");
+	is_int(ag_rule_parse("a ~ \"(x{99999999999999999999})\"", &r, why,
+	    sizeof(why)), AG_ERR_LIMIT, "a huge count: refused");
+	is_int(ag_rule_parse("a ~ \"m++\"", &r, why, sizeof(why)),
+	    AG_ERR_LIMIT, "a++: refused");
+	is_str(why, "column 5: a quantifier after a quantifier",
+	    "stacked quantifiers: message");
+	is_int(ag_rule_parse("a ~ \"x*{2}\"", &r, why, sizeof(why)),
+	    AG_ERR_LIMIT, "x*{2}: refused");
+	ok(parses("a ~ \"(x*){2}\""), "(x*){2}: parses");
+	ok(parses("a ~ \"\\++\""), "an escaped '+' is no quantifier");
+
 	/* Path segments: AG_MAX_RULE_PATH, then one more. */
 	ag_buf_init(&b, 1 << 20);
 	(void)ag_buf_puts(&b, "exists p");
