@@ -131,6 +131,25 @@ fail500(const char *why)
 	return 0;
 }
 
+/*
+ * Setgid: name only what each problem line is about (its text before
+ * the first ':', a key or "line N"), never the values it quotes.
+ */
+static void
+log_problem_keys(const char *problems)
+{
+	const char *p, *nl;
+	size_t n;
+
+	for (p = problems; *p != '\0'; p = nl + 1) {
+		n = strcspn(p, ":\n");
+		ag_err("wrap: configuration problem in %.*s", (int)(n < 80 ?
+		    n : 80), p);
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+	}
+}
+
 /* 1 when path lies inside dir (both absolute, resolved). */
 static int
 under(const char *path, const char *dir)
@@ -241,6 +260,8 @@ main(int argc, char *argv[])
 		if (!ag_priv_elevated())
 			ag_err("wrap: configuration problems:\n%s",
 			    ag_buf_str(&problems));
+		else
+			log_problem_keys(ag_buf_str(&problems));
 		ag_buf_free(&problems);
 		return fail500("the configuration is invalid; run "
 		    "'authgate check' as its owner");
@@ -261,6 +282,7 @@ main(int argc, char *argv[])
 	ag_req_prepare(&req);
 	memset(&po, 0, sizeof(po));
 	po.mode = req.mode;
+	po.rule = req.rule;
 	po.set_cookie = 1;
 	po.who = "wrap";
 	po.what = real;

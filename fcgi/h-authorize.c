@@ -157,11 +157,14 @@ ag_h_authorize(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	struct ag_buf vars;
 	const char *mode = req->mode != NULL ? req->mode :
 	    getenv("AUTHGATE_MODE");
+	const char *rule = req->rule != NULL ? req->rule :
+	    getenv("AUTHGATE_RULE");
 	int r;
 
 	ag_buf_init(&vars, 2 * 1024 * 1024);
 	memset(&po, 0, sizeof(po));
 	po.mode = mode;
+	po.rule = rule;
 	po.set_cookie = req->apache_role != NULL;
 	po.who = "authorize";
 	po.what = req->path != NULL ? req->path : "(no path)";

@@ -48,6 +48,28 @@
 #define AG_MAX_CONF_LINE	4096
 #define AG_MAX_CONF_KEYS	256
 
+/*
+ * Authorization rules (lib/rule.c): authorize.require and the named
+ * authorize.rule.NAME.  Each bounds one rule's text, its nesting of
+ * parentheses and "not", its tests and operators, its regular
+ * expressions, the segments of one dotted claim path, and the number
+ * of named rules (and the bytes of a name).
+ */
+#define AG_MAX_RULE_LEN		2048
+#define AG_MAX_RULE_DEPTH	8
+#define AG_MAX_RULE_NODES	64
+#define AG_MAX_RULE_REGEX	8
+/*
+ * One regular expression: its bytes, and the sum of its {m,n} counts
+ * (glibc's regcomp copies the tree per repetition: nested bounds or
+ * stacked quantifiers such as "a++++" take gigabytes).
+ */
+#define AG_MAX_RULE_REGEX_LEN	256
+#define AG_MAX_RULE_REGEX_REPEAT 64
+#define AG_MAX_RULE_PATH	8
+#define AG_MAX_NAMED_RULES	32
+#define AG_MAX_RULE_NAME	64
+
 /* Claims into a CGI environment. */
 #define AG_MAX_CLAIM_VALUE	(32 * 1024)
 #define AG_MAX_CLAIMS		256

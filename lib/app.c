@@ -24,6 +24,8 @@ ag_app_open(struct ag_app *app, const char *path, struct ag_buf *problems)
 	}
 	if ((r = ag_conf_load(&app->conf, path, NULL, problems)) != AG_OK)
 		return r;
+	if ((r = ag_rules_load(&app->rules, &app->conf, problems)) != AG_OK)
+		return r;
 	if ((r = ag_cookie_key(app->conf.secret, app->key)) != AG_OK) {
 		ag_buf_puts(problems, "secret: cannot derive the cookie key\n");
 		return r;
@@ -47,6 +49,7 @@ void
 ag_app_close(struct ag_app *app)
 {
 	ag_app_db_close(app);
+	ag_rules_free(&app->rules);
 	ag_oidc_free(app->oidc);
 	app->oidc = NULL;
 	ag_conf_free(&app->conf);

@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "cookie.h"
 #include "crypto.h"
+#include "rule.h"
 
 struct ag_oidc;
 struct ag_db;
@@ -19,11 +20,12 @@ struct ag_app {
 	unsigned char	 db_key[AG_KEY_LEN];	/* session data at rest */
 	struct ag_oidc	*oidc;
 	struct ag_db	*db;			/* sqlite store, opened lazily */
+	struct ag_rules	 rules;			/* authorize.*, parsed once */
 };
 
 /*
- * Load the configuration (path may be NULL, see conf.h), derive the key
- * and set up the OIDC state.  Problems are appended to problems.
+ * Load the configuration (path may be NULL, see conf.h), parse the
+ * authorization rules, derive the key and set up the OIDC state.  Problems are appended to problems.
  * AG_OK, or the error of the first failing step.
  */
 int	 ag_app_open(struct ag_app *, const char *path, struct ag_buf *problems);

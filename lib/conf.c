@@ -42,6 +42,7 @@ extern char **environ;
 #define ENV_PREFIX	"AUTHGATE_"
 #define AUTHZ_PREFIX	"authorization."
 #define AUTHZ_ENV	"AUTHGATE_AUTHORIZATION_"
+#define RULE_PREFIX	"authorize.rule."
 #define MAX_PROBLEMS	20	/* syntax problems before we stop reading */
 #define QUOTE_MAX	40	/* bytes of a value quoted in a problem */
 
@@ -104,7 +105,8 @@ static const char *const log_level_names[] = {
 #define TEN_YEARS	INT64_C(315360000)
 
 /*
- * Every key.  authorization.<param> is handled apart (see authz_set).
+ * Every key.  The families authorization.<param> and
+ * authorize.rule.<name> are handled apart (see family_of).
  * authgate.conf(5) documents each line; tests/check-conf-doc compares.
  */
 static const struct key keys[] = {
@@ -351,32 +353,74 @@ authz_name_ok(const char *s, size_t n)
 	return 1;
 }
 
-/* Add or replace authorization.<name>; takes ownership of value. */
-static int
-authz_set(struct ctx *c, const char *name, size_t n, char *value)
+/*
+ * A family of keys "<prefix><name>" (authorization.<param>,
+ * authorize.rule.<name>): its prefix, its list in struct ag_conf and
+ * the problem a bad name gets.
+ */
+struct family {
+	const char	 *prefix;
+	size_t		  plen;
+	struct ag_kv	**v;
+	size_t		 *n;
+	const char	 *bad_name;
+};
+
+/* The authorization.<param> family into f. */
+static void
+family_authz(struct ctx *c, struct family *f)
 {
-	struct ag_conf *conf = c->conf;
+	f->prefix = AUTHZ_PREFIX;
+	f->plen = strlen(AUTHZ_PREFIX);
+	f->v = &c->conf->authz_params;
+	f->n = &c->conf->n_authz_params;
+	f->bad_name = "bad authorization parameter name";
+}
+
+/* The family of key k (kn bytes) into f: 1, or 0 when it has none. */
+static int
+family_of(struct ctx *c, const char *k, size_t kn, struct family *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (kn > strlen(AUTHZ_PREFIX) &&
+	    memcmp(k, AUTHZ_PREFIX, strlen(AUTHZ_PREFIX)) == 0)
+		family_authz(c, f);
+	else if (kn > strlen(RULE_PREFIX) &&
+	    memcmp(k, RULE_PREFIX, strlen(RULE_PREFIX)) == 0) {
+		f->prefix = RULE_PREFIX;
+		f->v = &c->conf->authorize_rules;
+		f->n = &c->conf->n_authorize_rules;
+		f->plen = strlen(RULE_PREFIX);
+		f->bad_name = "bad rule name";
+	} else
+		return 0;
+	return 1;
+}
+
+/* Add or replace <prefix><name> of f; takes ownership of value. */
+static int
+family_set(struct ctx *c, const struct family *f, const char *name,
+    size_t n, char *value)
+{
 	struct ag_kv *nv;
 	size_t i;
 	char *k = NULL;
 
-	for (i = 0; i < conf->n_authz_params; i++)
-		if (strlen(conf->authz_params[i].key) == n &&
-		    memcmp(conf->authz_params[i].key, name, n) == 0) {
-			ag_strfree(conf->authz_params[i].value);
-			conf->authz_params[i].value = value;
+	for (i = 0; i < *f->n; i++)
+		if (strlen((*f->v)[i].key) == n &&
+		    memcmp((*f->v)[i].key, name, n) == 0) {
+			ag_strfree((*f->v)[i].value);
+			(*f->v)[i].value = value;
 			return AG_OK;
 		}
 	if ((k = ag_strndup(name, n)) == NULL)
 		goto nomem;
-	nv = reallocarray(conf->authz_params, conf->n_authz_params + 1,
-	    sizeof(*nv));
-	if (nv == NULL)
+	if ((nv = reallocarray(*f->v, *f->n + 1, sizeof(*nv))) == NULL)
 		goto nomem;
-	conf->authz_params = nv;
-	nv[conf->n_authz_params].key = k;
-	nv[conf->n_authz_params].value = value;
-	conf->n_authz_params++;
+	*f->v = nv;
+	nv[*f->n].key = k;
+	nv[*f->n].value = value;
+	(*f->n)++;
 	return AG_OK;
  nomem:
 	free(k);
@@ -403,6 +447,16 @@ syntax(struct ctx *c, size_t line, const char *what, const char *key,
 		problem(c, "line %zu: %s", line, what);
 }
 
+/* 1 for authorize.require and authorize.rule.<name>. */
+static int
+is_rule_key(const char *k, size_t kn)
+{
+	return (kn == strlen("authorize.require") &&
+	    memcmp(k, "authorize.require", kn) == 0) ||
+	    (kn > strlen(RULE_PREFIX) &&
+	    memcmp(k, RULE_PREFIX, strlen(RULE_PREFIX)) == 0);
+}
+
 /*
  * Phase 1: one line "key = value".  Returns -1 when reading must stop.
  */
@@ -412,6 +466,7 @@ parse_line(struct ctx *c, const char *s, size_t n, size_t line,
 {
 	const char *eq, *k, *v;
 	size_t kn, vn, i, idx;
+	struct family f;
 	char *val;
 
 	/* Trim; skip blank lines and comments. */
@@ -453,33 +508,34 @@ parse_line(struct ctx *c, const char *s, size_t n, size_t line,
 		c->fatal = 1;
 		return -1;
 	}
-	/* A value wrapped in double quotes loses them. */
-	if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+	/*
+	 * A value wrapped in double quotes loses them -- but for a rule,
+	 * whose quotes are its own ("a.b" = "x").
+	 */
+	if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"' &&
+	    !is_rule_key(k, kn)) {
 		v++;
 		vn -= 2;
 	}
 
-	if (kn > strlen(AUTHZ_PREFIX) &&
-	    memcmp(k, AUTHZ_PREFIX, strlen(AUTHZ_PREFIX)) == 0) {
-		k += strlen(AUTHZ_PREFIX);
-		kn -= strlen(AUTHZ_PREFIX);
+	if (family_of(c, k, kn, &f)) {
+		k += f.plen;
+		kn -= f.plen;
 		if (!authz_name_ok(k, kn)) {
-			syntax(c, line, "bad authorization parameter name",
-			    k, kn);
+			syntax(c, line, f.bad_name, k, kn);
 			return c->fatal ? -1 : 0;
 		}
-		for (i = 0; i < c->conf->n_authz_params; i++)
-			if (strlen(c->conf->authz_params[i].key) == kn &&
-			    memcmp(c->conf->authz_params[i].key, k, kn) == 0) {
-				syntax(c, line, "duplicate key",
-				    k - strlen(AUTHZ_PREFIX),
-				    kn + strlen(AUTHZ_PREFIX));
+		for (i = 0; i < *f.n; i++)
+			if (strlen((*f.v)[i].key) == kn &&
+			    memcmp((*f.v)[i].key, k, kn) == 0) {
+				syntax(c, line, "duplicate key", k - f.plen,
+				    kn + f.plen);
 				return c->fatal ? -1 : 0;
 			}
 		if (vn == 0)
 			return 0;	/* empty: as if absent */
 		if ((val = ag_strndup(v, vn)) == NULL ||
-		    authz_set(c, k, kn, val) != AG_OK) {
+		    family_set(c, &f, k, kn, val) != AG_OK) {
 			c->nomem = 1;
 			return -1;
 		}
@@ -553,6 +609,7 @@ static void
 apply_env(struct ctx *c, char *const *envp)
 {
 	struct ag_buf name;
+	struct family f;
 	const char *v, *src;
 	char *const *e;
 	char *val, *p;
@@ -615,7 +672,8 @@ apply_env(struct ctx *c, char *const *envp)
 		}
 		for (i = 0; i < n; i++)
 			p[i] = (char)tolower((unsigned char)p[i]);
-		(void)authz_set(c, p, n, val);
+		family_authz(c, &f);
+		(void)family_set(c, &f, p, n, val);
 		free(p);
 	}
 }
@@ -1336,6 +1394,11 @@ ag_conf_free(struct ag_conf *conf)
 		ag_strfree(conf->authz_params[i].value);
 	}
 	free(conf->authz_params);
+	for (i = 0; i < conf->n_authorize_rules; i++) {
+		free(conf->authorize_rules[i].key);
+		ag_strfree(conf->authorize_rules[i].value);
+	}
+	free(conf->authorize_rules);
 	free(conf->path);
 	ag_strfree(conf->app_origin);
 	/* issuer may have been derived, not read: it is in the table. */
@@ -1382,6 +1445,15 @@ ag_conf_warnings(const struct ag_conf *conf, struct ag_buf *out)
 		    "cookies travel unencrypted, use only for testing\n");
 }
 
+_Static_assert(AG_CONF_QUOTE_SIZE == QUOTE_MAX * 4 + 4,
+    "AG_CONF_QUOTE_SIZE follows QUOTE_MAX");
+
+void
+ag_conf_quote(char *dst, size_t dstsz, const char *s, size_t n)
+{
+	quote(dst, dstsz, s, n);
+}
+
 const char *
 ag_conf_key_name(size_t i)
 {
@@ -1389,6 +1461,8 @@ ag_conf_key_name(size_t i)
 		return keys[i].name;
 	if (i == NKEYS)
 		return AUTHZ_PREFIX;
+	if (i == NKEYS + 1)
+		return RULE_PREFIX;
 	return NULL;
 }
 
@@ -1399,7 +1473,9 @@ ag_conf_key_env(size_t i, struct ag_buf *out)
 
 	if (i == NKEYS)
 		return ag_buf_puts(out, AUTHZ_ENV);
-	if (i > NKEYS)
+	if (i == NKEYS + 1)
+		return AG_OK;		/* named rules: the file only */
+	if (i > NKEYS + 1)
 		return AG_ERR_NOTFOUND;
 	if ((r = env_name(out, keys[i].name)) != AG_OK)
 		return r;

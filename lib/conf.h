@@ -125,6 +125,8 @@ struct ag_conf {
 	int	 pass_access_token;	/* wrap.pass_access_token (off) */
 	int	 unauthenticated;	/* wrap.unauthenticated: redirect|401 */
 	char	*authorize_require;	/* authorize.require */
+	struct ag_kv *authorize_rules;	/* authorize.rule.<name> (file only) */
+	size_t	 n_authorize_rules;
 
 	/* Logging. */
 	int	 log_level;		/* log.level: error|warn|info|debug */
@@ -155,16 +157,26 @@ void	 ag_conf_free(struct ag_conf *);
 void	 ag_conf_warnings(const struct ag_conf *, struct ag_buf *out);
 
 /*
+ * A printable copy of untrusted text (n bytes of s) for a problem
+ * line, as the parser quotes values: at most 40 bytes then "...",
+ * control and non-ASCII bytes, quotes and backslashes as \xHH.  dst
+ * must hold AG_CONF_QUOTE_SIZE bytes.
+ */
+#define AG_CONF_QUOTE_SIZE	(40 * 4 + 4)
+void	 ag_conf_quote(char *dst, size_t dstsz, const char *s, size_t n);
+
+/*
  * The keys the parser accepts, for documentation checks: the name of
  * key i (a static string; "authorization." stands for the
- * authorization.<param> family), or NULL past the last key.
+ * authorization.<param> family, "authorize.rule." for the named
+ * rules), or NULL past the last key.
  */
 const char *ag_conf_key_name(size_t i);
 /*
  * Append the environment variables of key i to out, separated by one
  * space: AUTHGATE_<KEY> first, then the SDK's name if it has one
- * ("AUTHGATE_AUTHORIZATION_" for the family).  AG_ERR_NOTFOUND past
- * the last key.
+ * ("AUTHGATE_AUTHORIZATION_" for the family; none for the named
+ * rules).  AG_ERR_NOTFOUND past the last key.
  */
 int	 ag_conf_key_env(size_t i, struct ag_buf *out);
 

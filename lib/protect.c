@@ -4,6 +4,12 @@
  * The script of ag_protect():
  *  1. Read the session (cookie or SQLite).  None: the unauthenticated
  *     answer; the store unavailable: 503.  Either way AG_ERR_DENIED.
+ *  1b. The authorization rules on the session's user claims:
+ *     authorize.require, and the rule the server names per path
+ *     (AUTHGATE_RULE).  Not met: 403 (a short page for navigations,
+ *     JSON otherwise); a name the configuration lacks: 500 (a
+ *     misconfiguration fails closed).  Both AG_ERR_DENIED, before any
+ *     token refresh or session write.
  *  2. With wrap.pass_access_token, the access token (lib/token.c:
  *     refreshed when expired, coalesced with parallel requests).  When
  *     the answer cannot carry Set-Cookie and the session lives in the
@@ -19,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ag_limits.h"
 #include "err.h"
 #include "log.h"
 #include "protect.h"
@@ -47,6 +54,64 @@ ag_protect_unauthenticated(const struct ag_app *app, const struct ag_req *req,
 	    ag_resp_redirect(w, 307, ag_buf_str(&loc)) != AG_OK)
 		(void)ag_resp_json(w, 401, NOT_AUTHENTICATED);
 	ag_buf_free(&loc);
+}
+
+#define FORBIDDEN_JSON	"{\"error\":\"forbidden\"," \
+	"\"description\":\"The user is not allowed to access this " \
+	"resource\"}"
+#define FORBIDDEN_HTML	"<!DOCTYPE html>\n<html lang=\"en\"><head>" \
+	"<meta charset=\"utf-8\"><title>403 Forbidden</title></head>\n" \
+	"<body><h1>Forbidden</h1>\n<p>You are signed in, but your account " \
+	"is not allowed to open this page.</p></body></html>\n"
+
+/* The 403 answer into w: a page for navigations, else JSON. */
+static void
+forbidden(const struct ag_req *req, const char *mode, struct ag_resp *w)
+{
+	(void)ag_resp_header(w, "Cache-Control", "no-store");
+	if ((mode != NULL && strcmp(mode, "api") == 0) ||
+	    !ag_req_is_navigation(req) ||
+	    ag_resp_header(w, "Content-Type", "text/html; charset=utf-8") !=
+	    AG_OK || ag_buf_puts(&w->body, FORBIDDEN_HTML) != AG_OK) {
+		ag_buf_reset(&w->head);
+		ag_buf_reset(&w->body);
+		(void)ag_resp_header(w, "Cache-Control", "no-store");
+		(void)ag_resp_json(w, 403, FORBIDDEN_JSON);
+		return;
+	}
+	w->status = 403;
+}
+
+/*
+ * 1b. The rules on the user's claims.  AG_OK: met.  AG_ERR_DENIED with
+ * the answer in w: not met (403), or o->rule names no rule (500).
+ */
+static int
+check_rules(const struct ag_app *app, const struct ag_req *req,
+    const struct ag_protect_opts *o, const ag_json *user, struct ag_resp *w)
+{
+	const struct ag_rule *named = NULL;
+	const char *sub = ag_json_get_str(user, "sub");
+
+	if (o->rule != NULL && (strlen(o->rule) > AG_MAX_RULE_NAME ||
+	    (named = ag_rules_find(&app->rules, o->rule)) == NULL)) {
+		ag_err("%s: %s: the server's AUTHGATE_RULE names no rule of "
+		    "the configuration (authorize.rule.%.64s); refusing",
+		    o->who, o->what, o->rule);
+		(void)ag_resp_header(w, "Cache-Control", "no-store");
+		(void)ag_resp_text(w, 500, "Internal error.");
+		return AG_ERR_DENIED;
+	}
+	if (!ag_rule_eval(app->rules.require, user)) {
+		ag_info("%s: %s denied for sub %.128s: authorize.require "
+		    "not met", o->who, o->what, sub != NULL ? sub : "-");
+	} else if (named != NULL && !ag_rule_eval(named, user)) {
+		ag_info("%s: %s denied for sub %.128s: authorize.rule.%s not "
+		    "met", o->who, o->what, sub != NULL ? sub : "-", o->rule);
+	} else
+		return AG_OK;
+	forbidden(req, o->mode, w);
+	return AG_ERR_DENIED;
 }
 
 /* 2. The access token into p->tok and p->es. */
@@ -116,6 +181,11 @@ ag_protect(struct ag_app *app, struct ag_req *req,
 		r = AG_ERR_DENIED;
 		goto out;
 	}
+
+	/* 1b. The authorization rules. */
+	if ((r = check_rules(app, req, o, ag_session_user(&p->s), w)) !=
+	    AG_OK)
+		goto out;
 
 	/* 2. The access token. */
 	if (app->conf.pass_access_token)

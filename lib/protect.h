@@ -33,6 +33,12 @@ struct ag_protect_opts {
 	 * needs no cookie.
 	 */
 	int		 set_cookie;
+	/*
+	 * AUTHGATE_RULE as the server set it for this path: the name of
+	 * an authorize.rule.NAME that must hold besides authorize.require.
+	 * NULL: none.  A name the configuration lacks (or "") answers 500.
+	 */
+	const char	*rule;
 	const char	*who;		/* log prefix: "wrap", "authorize" */
 	const char	*what;		/* the protected thing, for the log */
 };
@@ -49,9 +55,12 @@ struct ag_protect {
  * Decide one request.  AG_OK: authenticated; p->es says what the
  * program sees (session_expires after any write) and, when p->wrote,
  * w holds the session's Set-Cookie lines and no-cache headers (w's
- * status is left 0).  AG_ERR_DENIED: no usable session -- w holds the
- * complete answer (307 / 401 JSON, or 503 when the session store is
- * unavailable); the content must not be served.  AG_ERR_NOMEM.
+ * status is left 0).  AG_ERR_DENIED: no usable session, or a session
+ * the authorization rules refuse -- w holds the complete answer (307 /
+ * 401 JSON; 403 HTML or JSON when authorize.require or the rule o->rule
+ * names is not met; 500 when o->rule names no configured rule; 503 when
+ * the session store is unavailable); the content must not be served.
+ * AG_ERR_NOMEM.
  * p is always initialised: release it with ag_protect_free().
  */
 int	 ag_protect(struct ag_app *, struct ag_req *,

@@ -69,6 +69,8 @@ ag_req_fill(struct ag_req *r, ag_req_getter get, void *ctx, char *pathbuf,
 	r->mode = header(get, ctx, "AUTHGATE_MODE", AG_MAX_HEADER_VALUE);
 	r->apache_role = header(get, ctx, "FCGI_APACHE_ROLE",
 	    AG_MAX_HEADER_VALUE);
+	/* Never dropped when too long: a rule must not vanish. */
+	r->rule = get("AUTHGATE_RULE", ctx);
 	cl = get("CONTENT_LENGTH", ctx);
 	if (cl != NULL && strtoull(cl, NULL, 10) > AG_MAX_REQUEST_BODY)
 		r->body_too_large = 1;

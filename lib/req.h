@@ -36,6 +36,8 @@ struct ag_req {
 	 * headers arrive as HTTP_*).  NULL when absent.
 	 */
 	const char	*apache_role;
+	const char	*rule;		/* AUTHGATE_RULE set by the server, or NULL
+					   (unbounded: never dropped for length) */
 	const char	*body;		/* request body (POST), may be NULL */
 	size_t		 body_len;
 	int		 body_too_large;/* CONTENT_LENGTH > AG_MAX_REQUEST_BODY */

@@ -402,3 +402,32 @@ B64 = {
 }
 for k, v in B64.items():
     seed("b64", k, v)
+
+# --- rule -----------------------------------------------------------
+# The first line is the rule, the rest (optional) the claims.
+
+RULES = {
+    "eq": 'email = "a@corp.com"',
+    "and": 'roles contains "admin" and email_verified = true',
+    "regex-trick": 'email ~ "^[^@]+@corp\\.com$"\n{"email":"a@evil.com@corp.com"}',
+    "not-or": 'not (exists nope or org.name != "x")',
+    "dotted": '"a.b" = "y" or a.b = "y"\n{"a":{"b":"y"}}',
+    "int": 'n = 42 and d = 1 or z = "x"',
+    "depth-8": "(" * 8 + "exists a" + ")" * 8,
+    "depth-9": "(" * 9 + "exists a" + ")" * 9,
+    "bad-regex": 'email ~ "a(b"',
+    "bad-op": 'roles contians "admin"',
+    "unterminated": 'email = "unterminated',
+    "namespaced": 'exists "https://example.com/roles" and '
+                  '"https://example.com/roles" contains "eng"\n'
+                  '{"https://example.com/roles":["eng"]}',
+    "nots": "not not not exists sub",
+    "long-2048": 'email = "' + "x" * 2038 + '"',
+    "long-2049": 'email = "' + "x" * 2039 + '"',
+}
+for k, v in RULES.items():
+    seed("rule", k, v)
+dictionary("rule", ["and", "or", "not", "exists", "contains", "true",
+                    "false", "=", "==", "!=", "~", "(", ")", ".", "\"",
+                    "\\\"", "\\\\", "^", "$", "email", "roles", "sub",
+                    "email_verified", "org.name", "\"a.b\""])
