@@ -800,10 +800,6 @@ coord_db(struct ag_app *app, struct ag_db **db)
 	int r;
 
 	*db = NULL;
-	if (app->db != NULL) {
-		*db = app->db;
-		return AG_OK;
-	}
 	if (c->session_db == NULL || *c->session_db == '\0' ||
 	    (c->store != AG_STORE_SQLITE && access(c->session_db, F_OK) != 0)) {
 		if (!warned)
