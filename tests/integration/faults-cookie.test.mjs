@@ -27,7 +27,7 @@ import { CLIENT_ID } from '../lib/stack.mjs';
 import { runDir } from '../lib/procs.mjs';
 import { makeSite, httpRequest, parseEnvOutput, NAVIGATION } from '../lib/wrap.mjs';
 import { API, CLI, LOCK_BOUND_MS, ROOT, app, assertNoCrash, fullLogin,
-    holdExclusive, livePids, logMatch, logText, logoutToken, postLogout,
+    fillDisk, holdExclusive, livePids, logMatch, logText, logoutToken, postLogout,
     sessionCleared, sql, timed } from '../lib/faults.mjs';
 
 const USER = 'hostile-user';
@@ -106,6 +106,14 @@ async function assertUp(a, b, what, refresh_ = true) {
 	assert.match(t.res.json().token, /^at-/);
 }
 
+// Recovered: the session works, a back-channel logout is recorded and
+// enforced, the same authgate-fcgi serves.
+async function assertRecovered(a, b, pids, what) {
+	await assertUp(a, b, what);
+	await assertLogoutEnforced(a, b, what);
+	await assertNoCrash(a, pids);
+}
+
 // A back-channel logout is recorded and ends b's session everywhere:
 // the long-lived authgate-fcgi and a fresh wrapper process alike.
 async function assertLogoutEnforced(a, b, what) {
@@ -144,9 +152,7 @@ describe('cookie sessions: session.db faults', () => {
 			await logMatch(a, /database locked for more than/);
 			await lock.release();
 			lock = null;
-			await assertUp(a, alice, 'released');
-			await assertLogoutEnforced(a, alice, 'released');
-			await assertNoCrash(a, pids);
+			await assertRecovered(a, alice, pids, 'released');
 		} finally {
 			lock?.kill();
 			await a.stop();
@@ -154,14 +160,15 @@ describe('cookie sessions: session.db faults', () => {
 	});
 
 	test('read-only: 503 everywhere, the cookie kept, nothing written; writable again: recovery without a restart', async () => {
+		const dir = runDir('faults-cookie-ro');
+		const dbDir = path.join(dir, 'db');
 		let mounted = false;
 		let s;
 		try {
-			const dir = runDir('faults-cookie-ro');
 			if (ROOT) {
 				// root ignores file modes: a read-only mount instead.
-				fs.mkdirSync(path.join(dir, 'db'));
-				execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', path.join(dir, 'db')]);
+				fs.mkdirSync(dbDir);
+				execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dbDir]);
 				mounted = true;
 			}
 			s = await cookieApp('ro', { dir });
@@ -190,15 +197,13 @@ describe('cookie sessions: session.db faults', () => {
 				for (const f of fs.readdirSync(s.dbDir))
 					fs.chmodSync(path.join(s.dbDir, f), 0o644);
 			}
-			await assertUp(s.a, alice, 'writable again');
-			await assertLogoutEnforced(s.a, alice, 'writable again');
-			await assertNoCrash(s.a, pids);
+			await assertRecovered(s.a, alice, pids, 'writable again');
 		} finally {
 			await s?.a.stop();
 			if (mounted)
-				execFileSync('umount', ['-l', s?.dbDir]);
-			else if (s)
-				fs.chmodSync(s.dbDir, 0o755);
+				execFileSync('umount', ['-l', dbDir]);
+			else if (fs.existsSync(dbDir))
+				fs.chmodSync(dbDir, 0o755);
 		}
 	});
 
@@ -218,16 +223,7 @@ describe('cookie sessions: session.db faults', () => {
 			const pids = await livePids(s.a);
 			// Every write must now grow the WAL.
 			sql(s.db, 'PRAGMA wal_checkpoint(TRUNCATE)');
-			const fill = path.join(dbDir, 'filler');
-			const fd = fs.openSync(fill, 'w');
-			try {
-				for (;;)
-					fs.writeSync(fd, Buffer.alloc(4096, 1));
-			} catch (e) {
-				assert.equal(e.code, 'ENOSPC');
-			} finally {
-				fs.closeSync(fd);
-			}
+			const fill = fillDisk(dbDir);
 			const p = await profile(s.a, alice);
 			assert.equal(p.res.status, 200, p.res.text);
 			const w = await wrapper(s.a, alice);
@@ -240,9 +236,7 @@ describe('cookie sessions: session.db faults', () => {
 			await logMatch(s.a, /sessions: .*sessions\.db: .*full/i);
 			fs.rmSync(fill);
 			assert.equal(sql(s.db, 'PRAGMA integrity_check'), 'ok');
-			await assertUp(s.a, alice, 'space again');
-			await assertLogoutEnforced(s.a, alice, 'space again');
-			await assertNoCrash(s.a, pids);
+			await assertRecovered(s.a, alice, pids, 'space again');
 		} finally {
 			await s?.a.stop();
 			if (mounted)
@@ -315,9 +309,7 @@ describe('cookie sessions: session.db faults', () => {
 			await logMatch(s.a, /sessions: .*sessions\.db: .*(not a database|malformed)/);
 			fs.rmSync(s.db);
 			execFileSync(CLI, ['-c', s.a.confPath, 'migrate'], { stdio: 'ignore' });
-			await assertUp(s.a, alice, 'new file');
-			await assertLogoutEnforced(s.a, alice, 'new file');
-			await assertNoCrash(s.a, pids);
+			await assertRecovered(s.a, alice, pids, 'new file');
 		} finally {
 			await s.a.stop();
 		}

@@ -23,7 +23,7 @@ import { runDir, sleep } from '../lib/procs.mjs';
 import { Browser } from '../lib/client.mjs';
 import { makeSite, httpRequest, parseEnvOutput, NAVIGATION } from '../lib/wrap.mjs';
 import { API, BOUND_MS, CLI, LOCK_BOUND_MS, ROOT, app, assertErrorPage,
-    assertNoCrash, fullLogin, holdExclusive, livePids, logMatch, logText,
+    assertNoCrash, fullLogin, fillDisk, holdExclusive, livePids, logMatch, logText,
     sessionSet, sql, startLogin, timed, tryLogin } from '../lib/faults.mjs';
 
 let op;
@@ -297,16 +297,7 @@ describe('session database faults', () => {
 			const pids = await livePids(a);
 			const before = sql(db, 'SELECT count(*) FROM sessions');
 			// Fill the file system.
-			const fill = path.join(dir, 'filler');
-			const fd = fs.openSync(fill, 'w');
-			try {
-				for (;;)
-					fs.writeSync(fd, Buffer.alloc(4096, 1));
-			} catch (e) {
-				assert.equal(e.code, 'ENOSPC');
-			} finally {
-				fs.closeSync(fd);
-			}
+			const fill = fillDisk(dir);
 			const l = await tryLogin(a);
 			assert.ok(l.res.status >= 500, `${l.res.status} ${l.res.text}`);
 			assert.match(l.res.headers.get('content-type') || '', /^text\/plain/);

@@ -140,6 +140,21 @@ export async function holdExclusive(db) {
 	};
 }
 
+// Fill the file system of dir with dir/filler until ENOSPC: its path.
+export function fillDisk(dir) {
+	const fill = path.join(dir, 'filler');
+	const fd = fs.openSync(fill, 'w');
+	try {
+		for (;;)
+			fs.writeSync(fd, Buffer.alloc(4096, 1));
+	} catch (e) {
+		assert.equal(e.code, 'ENOSPC');
+	} finally {
+		fs.closeSync(fd);
+	}
+	return fill;
+}
+
 // A back-channel logout token from hostile provider op's issuer iss
 // for claims (sub and/or sid), signed with its RS256 key.
 export function logoutToken(op, iss, claims) {
