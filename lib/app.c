@@ -63,6 +63,8 @@ ag_app_db(struct ag_app *app, struct ag_db **out)
 	int r;
 
 	*out = NULL;
+	if (app->db != NULL && ag_db_replaced(app->db))
+		ag_app_db_close(app);
 	if (app->db == NULL) {
 		r = ag_db_open(app->conf.session_db, AG_DB_READWRITE,
 		    app->db_key, &app->db);

@@ -32,7 +32,8 @@ int	 ag_app_open(struct ag_app *, const char *path, struct ag_buf *problems);
 void	 ag_app_close(struct ag_app *);
 /*
  * The session database (session.store = sqlite), opened on first use
- * and kept for the life of the process.  AG_ERR_DB / AG_ERR_BUSY when it
+ * and kept for the life of the process -- reopened when its file was
+ * removed or replaced meanwhile.  AG_ERR_DB / AG_ERR_BUSY when it
  * cannot be opened (logged).
  */
 int	 ag_app_db(struct ag_app *, struct ag_db **out);

@@ -175,6 +175,8 @@ struct ag_db {
 	sqlite3		*h;
 	sqlite3_stmt	*st[STMT__MAX];
 	char		*path;
+	dev_t		 dev;	/* the file opened, to notice a replaced one */
+	ino_t		 ino;
 	unsigned char	 key[AG_KEY_LEN];
 };
 
@@ -635,6 +637,7 @@ ag_db_open(const char *path, int mode, const unsigned char key[AG_KEY_LEN],
     struct ag_db **out)
 {
 	struct ag_db *db = NULL;
+	struct stat sb;
 	int flags, rc, r, have;
 
 	*out = NULL;
@@ -682,11 +685,35 @@ ag_db_open(const char *path, int mode, const unsigned char key[AG_KEY_LEN],
 		r = AG_ERR_DB;
 		goto out;
 	}
+	if (stat(path, &sb) == 0) {
+		db->dev = sb.st_dev;
+		db->ino = sb.st_ino;
+	}
 	*out = db;
 	db = NULL;
 out:
 	ag_db_close(db);
 	return r;
+}
+
+int
+ag_db_replaced(const struct ag_db *db)
+{
+	struct stat sb;
+
+	if (db == NULL)
+		return 0;
+	if (stat(db->path, &sb) != 0) {
+		ag_warn("sessions: %s: %s; closing the connection to the "
+		    "old file", db->path, strerror(errno));
+		return 1;
+	}
+	if (sb.st_dev != db->dev || sb.st_ino != db->ino) {
+		ag_warn("sessions: %s was replaced; opening the new file",
+		    db->path);
+		return 1;
+	}
+	return 0;
 }
 
 void

@@ -69,6 +69,12 @@ int	 ag_db_open(const char *path, int mode,
 	    const unsigned char key[AG_KEY_LEN], struct ag_db **out);
 void	 ag_db_close(struct ag_db *);	/* NULL safe; wipes the key */
 /*
+ * 1 when db's file was removed or replaced (another inode at its path)
+ * since it was opened -- the connection would read and write a file
+ * nobody else sees -- logged; else 0 (also for NULL).
+ */
+int	 ag_db_replaced(const struct ag_db *);
+/*
  * The database key: HKDF-SHA256(secret bytes, empty salt, info
  * "authgate sessions db", 32 bytes), so every program derives the same
  * one.  AG_ERR_CONFIG for an empty secret.

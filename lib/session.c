@@ -165,7 +165,8 @@ check_data(const struct ag_conf *c, ag_json *data, int64_t now,
  * refused when its internal.sid -- or, for a logout token carrying only
  * a sub, its user.sub -- was logged out at or after its createdAt.
  * Without a session.db file no logout can have been recorded: no check,
- * no cost.  Otherwise one indexed SELECT (the connection stays open for
+ * no cost (also when the file was removed under a running process, so
+ * that every process -- a fresh wrapper too -- answers alike).  Otherwise one indexed SELECT (the connection stays open for
  * the process).  A database that exists but cannot be used is an error
  * (the caller answers 503), not a free pass.  AG_OK, AG_ERR_NOTFOUND
  * (logged out), AG_ERR_DB / AG_ERR_BUSY.
@@ -178,8 +179,7 @@ check_logout(struct ag_app *app, ag_json *data, int64_t created,
 	struct ag_db *db;
 	int r, found;
 
-	if (app->db == NULL && (db_path == NULL || *db_path == '\0' ||
-	    access(db_path, F_OK) != 0))
+	if (db_path == NULL || *db_path == '\0' || access(db_path, F_OK) != 0)
 		return AG_OK;
 	if ((r = ag_app_db(app, &db)) != AG_OK)
 		return r;

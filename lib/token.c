@@ -789,8 +789,9 @@ out:
 }
 
 /*
- * The database to coordinate through, or NULL (*db) to refresh alone.
- * AG_ERR_BUSY when it exists but is locked.
+ * The database to coordinate through, or NULL (*db) to refresh alone
+ * (no session.db configured, or in cookie mode no such file).
+ * AG_ERR_BUSY / AG_ERR_DB when it exists but is locked or unusable.
  */
 static int
 coord_db(struct ag_app *app, struct ag_db **db)
@@ -800,10 +801,6 @@ coord_db(struct ag_app *app, struct ag_db **db)
 	int r;
 
 	*db = NULL;
-	if (app->db != NULL) {
-		*db = app->db;
-		return AG_OK;
-	}
 	if (c->session_db == NULL || *c->session_db == '\0' ||
 	    (c->store != AG_STORE_SQLITE && access(c->session_db, F_OK) != 0)) {
 		if (!warned)
@@ -814,14 +811,10 @@ coord_db(struct ag_app *app, struct ag_db **db)
 		warned = 1;
 		return AG_OK;
 	}
-	if ((r = ag_app_db(app, db)) == AG_ERR_BUSY)
-		return r;
-	if (r != AG_OK) {
-		ag_warn("token: session database %s cannot be opened: this "
-		    "refresh is not coordinated", c->session_db);
+	/* A file that exists but cannot be used: fail closed (503). */
+	if ((r = ag_app_db(app, db)) != AG_OK)
 		*db = NULL;
-	}
-	return AG_OK;
+	return r;
 }
 
 /*
@@ -904,7 +897,7 @@ coordinated(struct ag_app *app, const struct grant *g0, ag_json **out,
 	*rt = NULL;
 	if ((r = coord_db(app, &db)) != AG_OK)
 		return failf(f, AG_TOKEN_STORE, "refresh: session database "
-		    "busy");
+		    "%s", r == AG_ERR_BUSY ? "busy" : "unavailable");
 	if ((cur = strdup(g0->refresh_token)) == NULL)
 		return failf(f, AG_TOKEN_FAILED_REFRESH, "refresh: out of "
 		    "memory");

@@ -13,98 +13,20 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { startHostile } from '../idp/hostile.mjs';
-import { startApp } from '../lib/lighttpd.mjs';
-import { baseConf, CLIENT_ID } from '../lib/stack.mjs';
-import { REPO, freePort, runDir, sleep } from '../lib/procs.mjs';
-import { Browser, parseSetCookie } from '../lib/client.mjs';
+import { CLIENT_ID } from '../lib/stack.mjs';
+import { runDir, sleep } from '../lib/procs.mjs';
+import { Browser } from '../lib/client.mjs';
 import { makeSite, httpRequest, parseEnvOutput, NAVIGATION } from '../lib/wrap.mjs';
-
-const BUILD = process.env.BUILD || 'build';
-const CLI = path.join(REPO, BUILD, 'authgate');
-const API = { accept: 'application/json', 'sec-fetch-mode': 'cors' };
-const TIMEOUT_MS = 1500;
-// The bound on a failed request: the timeout plus the slack of a shared,
-// loaded 2-core machine (and the sanitizer build).
-const BOUND_MS = TIMEOUT_MS + 3000;
+import { API, BOUND_MS, CLI, LOCK_BOUND_MS, ROOT, app, assertErrorPage,
+    assertNoCrash, fullLogin, fillDisk, holdExclusive, livePids, logMatch, logText,
+    sessionSet, sql, startLogin, timed, tryLogin } from '../lib/faults.mjs';
 
 let op;
-
-async function app(issuer, conf = {}, opts = {}) {
-	const port = opts.port || await freePort();
-	const appUrl = `http://127.0.0.1:${port}`;
-	return startApp({
-		port, name: opts.name || 'faults', mode: opts.mode, dir: opts.dir,
-		docroot: opts.docroot, env: opts.env, maxProcs: opts.maxProcs,
-		conf: { ...baseConf(appUrl, issuer), 'http.timeout_ms': TIMEOUT_MS, ...conf },
-	});
-}
-
-// authgate-fcgi's stderr and lighttpd's error log.
-function logText(a) {
-	const out = path.join(a.dir, 'lighttpd.out');
-	return (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '') + a.errorLogText();
-}
-
-// The reason in the log (authgate-fcgi's stderr reaches it a moment later).
-async function logMatch(a, re) {
-	for (let i = 0; i < 40 && !re.test(logText(a)); i++)
-		await sleep(50);
-	assert.match(logText(a), re, 'the reason in the log');
-}
-
-async function timed(fn) {
-	const t0 = Date.now();
-	const res = await fn();
-	return { res, ms: Date.now() - t0 };
-}
-
-// /auth/login (-> 307 to the provider) and the provider's authorize
-// (-> 302 back): the callback URL, not yet requested.
-async function startLogin(a, b) {
-	const lr = await b.request(`${a.url}/auth/login?returnTo=%2Findex.html`);
-	assert.equal(lr.status, 307, `login: ${lr.status} ${lr.text}\n${logText(a).slice(-1500)}`);
-	const az = await b.request(lr.location);
-	assert.equal(az.status, 302, `authorize: ${az.status} ${az.text}`);
-	return az.location;
-}
-
-async function fullLogin(a, b = new Browser()) {
-	const cb = await b.request(await startLogin(a, b));
-	assert.equal(cb.status, 307, `callback: ${cb.status} ${cb.text}\n${logText(a).slice(-1500)}`);
-	return b;
-}
-
-function sessionSet(res) {
-	return res.setCookies.map(parseSetCookie).filter((c) => c && /^__session/.test(c.name) &&
-	    c.value !== '' && !(c.maxAge !== null && c.maxAge <= 0));
-}
-
-function assertErrorPage(r, what) {
-	const why = `${what}: ${r.res.status} ${r.res.text.slice(0, 300)}`;
-	assert.ok(r.res.status >= 500 && r.res.status <= 504, why);
-	assert.match(r.res.headers.get('content-type') || '', /^text\/plain/, why);
-	assert.ok(r.res.text.length > 10 && r.res.text.length < 300, `a short clear message: ${why}`);
-	assert.ok(r.ms < BOUND_MS, `${what} answered in ${r.ms} ms (timeout ${TIMEOUT_MS} ms)`);
-}
-
-// The FastCGI processes of app a, once it has started them.
-async function livePids(a) {
-	await fetch(`${a.url}/auth/health`);
-	return a.fcgiPids();
-}
-
-// The FastCGI processes of app a: the same ones before and after.
-async function assertNoCrash(a, pids) {
-	const now = a.fcgiPids().sort();
-	assert.deepEqual(now, [...pids].sort(), 'authgate-fcgi still the same process (no crash)');
-	const h = await fetch(`${a.url}/auth/health`);
-	assert.equal(h.status, 200);
-}
 
 /* ---------------------------------------------------- provider faults */
 
@@ -258,34 +180,6 @@ describe('provider faults', () => {
 
 /* ------------------------------------------------- session database faults */
 
-// The bounded wait for a locked database (AG_DB_BUSY_TOTAL_MS in lib/db.h)
-// plus slack.
-const LOCK_BOUND_MS = 3000 + 3000;
-const ROOT = process.getuid() === 0;
-
-function sql(db, query) {
-	return execFileSync('sqlite3', [db, query], { encoding: 'utf8' }).trim();
-}
-
-// A process holding BEGIN EXCLUSIVE on db until release() is called.
-async function holdExclusive(db) {
-	const p = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'pipe'] });
-	let out = '';
-	p.stdout.on('data', (d) => { out += d; });
-	p.stderr.on('data', (d) => { out += d; });
-	p.stdin.write("PRAGMA busy_timeout=5000;\nBEGIN EXCLUSIVE;\nSELECT 'held';\n");
-	for (let i = 0; i < 100 && !/held/.test(out); i++)
-		await sleep(50);
-	assert.match(out, /held/, `the sqlite3 shell holds the lock: ${out}`);
-	return {
-		release: () => new Promise((ok) => {
-			p.once('exit', ok);
-			p.stdin.end('COMMIT;\n.quit\n');
-		}),
-		kill: () => p.kill('SIGKILL'),
-	};
-}
-
 describe('session database faults', () => {
 	let hop;
 
@@ -305,12 +199,6 @@ describe('session database faults', () => {
 		    { 'session.store': store, 'session.db': db }, { name: `faults-db-${store}`, ...opts });
 		execFileSync(CLI, ['-c', a.confPath, 'migrate'], { stdio: 'ignore' });
 		return { a, db };
-	}
-
-	// A login whose callback is answered (any status): {res, ms}.
-	async function tryLogin(a, b = new Browser()) {
-		const cb = await startLogin(a, b);
-		return timed(() => b.request(cb));
 	}
 
 	async function profile(a, b) {
@@ -350,13 +238,14 @@ describe('session database faults', () => {
 		const dbDir = path.join(dir, 'db');
 		fs.mkdirSync(dbDir);
 		let mounted = false;
-		if (ROOT) {
-			// root ignores file modes: a read-only mount instead.
-			execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dbDir]);
-			mounted = true;
-		}
-		let { a, db } = await dbApp(dbDir);
+		let a, db;
 		try {
+			if (ROOT) {
+				// root ignores file modes: a read-only mount instead.
+				execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dbDir]);
+				mounted = true;
+			}
+			({ a, db } = await dbApp(dbDir));
 			const alice = await fullLogin(a);
 			const before = sql(db, 'SELECT count(*) FROM sessions');
 			// No file may be open for writing while the mount turns
@@ -388,7 +277,7 @@ describe('session database faults', () => {
 			    'nothing written');
 			await assertNoCrash(a, pids);
 		} finally {
-			await a.stop();
+			await a?.stop();
 			if (mounted)
 				execFileSync('umount', ['-l', dbDir]);
 			else
@@ -408,16 +297,7 @@ describe('session database faults', () => {
 			const pids = await livePids(a);
 			const before = sql(db, 'SELECT count(*) FROM sessions');
 			// Fill the file system.
-			const fill = path.join(dir, 'filler');
-			const fd = fs.openSync(fill, 'w');
-			try {
-				for (;;)
-					fs.writeSync(fd, Buffer.alloc(4096, 1));
-			} catch (e) {
-				assert.equal(e.code, 'ENOSPC');
-			} finally {
-				fs.closeSync(fd);
-			}
+			const fill = fillDisk(dir);
 			const l = await tryLogin(a);
 			assert.ok(l.res.status >= 500, `${l.res.status} ${l.res.text}`);
 			assert.match(l.res.headers.get('content-type') || '', /^text\/plain/);

@@ -161,6 +161,8 @@ export async function startStack(opts = {}) {
  *                  AUTHGATE_TEST_MODE=1 is always there)
  *   opts.env       extra environment for authgate-fcgi
  *   opts.idpEnv, opts.appPort, opts.name
+ *   opts.issuer    another provider's issuer (idp is then null; the
+ *                  caller runs that provider)
  * WrapStack: { appUrl, issuer, idp, app, site, dir, conf, server,
  *              stop(), restart({conf, wrapEnv}) }
  * Fails at once, naming the file, when $BUILD/authgate-wrap is missing.
@@ -180,13 +182,13 @@ export async function startWrapStack(opts = {}) {
 	const site = makeSite(dir, { apacheUser: apache ? apache.apacheUser() : null });
 	const appPort = opts.appPort || await freePort();
 	const appUrl = `http://127.0.0.1:${appPort}`;
-	const idp = await startIdp({
+	const idp = opts.issuer ? null : await startIdp({
 		env: opts.idpEnv,
 		redirectUris: [`${appUrl}/auth/callback`],
 		postLogoutRedirectUris: [appUrl, `${appUrl}/`],
 	});
 	const conf = {
-		...baseConf(appUrl, idp.issuer),
+		...baseConf(appUrl, opts.issuer || idp.issuer),
 		'wrap.roots': site.cgiDir,
 		...(opts.conf || {}),
 	};
@@ -248,15 +250,15 @@ export async function startWrapStack(opts = {}) {
 	try {
 		app = await launch(conf, opts.wrapEnv);
 	} catch (e) {
-		await idp.stop();
+		await idp?.stop();
 		throw e;
 	}
 	const stack = {
-		appUrl, issuer: idp.issuer, idp, app, site, dir, conf, server,
+		appUrl, issuer: opts.issuer || idp.issuer, idp, app, site, dir, conf, server,
 		secret: SECRET, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET,
 		async stop() {
 			await stack.app?.stop();
-			await idp.stop();
+			await idp?.stop();
 		},
 		// Stop the server (and authgate-fcgi) and start it again on the
 		// same port and site: conf merged over the first one's, wrapEnv
