@@ -362,12 +362,19 @@
 		return b;
 	}
 
+	/*
+	 * Each takes one options object; a missing one is {} (the server
+	 * then answers invalid_request, a rejected promise, not a throw).
+	 */
 	var mfa = {
 		getAuthenticators: function (o) {
-			return mfaCall('authenticators', 'GET', o.mfaToken);
+			return mfaCall('authenticators', 'GET', (o || {}).mfaToken);
 		},
 		challenge: function (o) {
-			var b = { mfa_token: o.mfaToken, challenge_type: o.challengeType };
+			var b;
+
+			o = o || {};
+			b = { mfa_token: o.mfaToken, challenge_type: o.challengeType };
 
 			if (o.authenticatorId)
 				b.authenticator_id = o.authenticatorId;
@@ -376,6 +383,7 @@
 		verify: function (o) {
 			var b = {};
 
+			o = o || {};
 			if (o.otp !== undefined)
 				b.otp = o.otp;
 			else if (o.oobCode !== undefined) {
@@ -387,6 +395,7 @@
 			return mfaCall('verify', 'POST', o.mfaToken, b);
 		},
 		enroll: function (o) {
+			o = o || {};
 			return mfaCall('associate', 'POST', o.mfaToken, enrollBody(o));
 		}
 	};

@@ -12,9 +12,12 @@
 //   3. authgate.mfa.* from page script: getAuthenticators, challenge
 //      (and one the requirements do not list), verify with the recovery
 //      code, enroll refused -> MfaError with the provider's code, a
-//      tampered mfa_token -> MfaError mfa_token_invalid; bob (nothing
-//      enrolled) enrolls an OTP app and verifies;
-//   4. getAccessToken({connection}) -> the Token Vault token (one grant
+//      tampered mfa_token -> MfaError mfa_token_invalid, no options ->
+//      a rejected promise, not a throw;
+//   4. the demo for bob (nothing enrolled): it enrolls an OTP app (key,
+//      otpauth link, recovery code shown), then verifies; requirements
+//      it cannot meet are said so; mallory enrolls from page script;
+//   5. getAccessToken({connection}) -> the Token Vault token (one grant
 //      for two calls, the query the server gets), loginHint -> its own
 //      token, a connection without a token and a bad name ->
 //      AccessTokenError; after logout missing_session.
@@ -144,6 +147,12 @@ async function loginThroughPage(page, user, displayName) {
 	await page.locator('#name').filter({ hasText: displayName }).waitFor();
 }
 
+// Fill the demo's one-time code form and submit it.
+async function submitOtp(page, code) {
+	await page.locator('#otp').fill(code);
+	await page.locator('#otp-form').getByRole('button', { name: 'Verify' }).click();
+}
+
 async function mfaStats() {
 	return (await fetch(`${s.idp.base}/test/mfa`)).json();
 }
@@ -159,7 +168,7 @@ function stepUpError(page) {
 	    .then((tok) => ({ tok }), window.__shape), MFA_AUDIENCE);
 }
 
-let alice = null, bob = null;
+let alice = null, bob = null;	// their pages, once logged in
 
 test('log in as alice through the demo page', async (t) => {
 	if (skipReason)
@@ -189,8 +198,7 @@ test('demo step-up: the button, a wrong OTP shows the error, the right one the t
 		    'the code field has the focus');
 
 		// A wrong code: the provider's error, the form stays.
-		await page.locator('#otp').fill('000000');
-		await form.getByRole('button', { name: 'Verify' }).click();
+		await submitOtp(page, '000000');
 		const err = page.locator('#mfa-error');
 		await err.waitFor();
 		assert.equal(await err.textContent(), 'invalid_grant: Invalid otp_code.');
@@ -198,8 +206,7 @@ test('demo step-up: the button, a wrong OTP shows the error, the right one the t
 		assert.equal(await form.isVisible(), true, 'the form stays for another try');
 
 		// The right code: the token, the error gone, the form hidden.
-		await page.locator('#otp').fill(OTP_CODE);
-		await form.getByRole('button', { name: 'Verify' }).click();
+		await submitOtp(page, OTP_CODE);
 		const res = page.locator('#mfa-result');
 		await res.waitFor();
 		assert.match(await res.textContent(),
@@ -275,6 +282,20 @@ test('authgate.mfa from page script: authenticators, challenge, recovery code, e
 		assert.equal(en.error_description, 'User is already enrolled.');
 		assert.equal(en.status, 400);
 
+		// No options at all: a rejected promise (the server's 400), no throw.
+		for (const f of ['getAuthenticators', 'challenge', 'verify', 'enroll']) {
+			const r = await page.evaluate((f) => {
+				try {
+					return authgate.mfa[f]().then((r) => ({ r }), window.__shape);
+				} catch (x) {
+					return { threw: String(x) };
+				}
+			}, f);
+			assert.equal(r.isMfaError, true, `${f}(): ${JSON.stringify(r)}`);
+			assert.equal(r.code, 'invalid_request', f);
+			assert.equal(r.status, 400, f);
+		}
+
 		// A tampered mfa_token: 401 mfa_token_invalid.
 		const parts = token.split('.');
 		parts[3] = (parts[3][0] === 'A' ? 'B' : 'A') + parts[3].slice(1);
@@ -307,13 +328,72 @@ test('authgate.mfa from page script: authenticators, challenge, recovery code, e
 	});
 });
 
-test('authgate.mfa: bob (nothing enrolled) enrolls an OTP app and verifies', async (t) => {
+test('demo step-up for bob (nothing enrolled): the page enrolls an OTP app, then verifies', async (t) => {
 	if (skipReason)
 		return t.skip(skipReason);
 	const p = await newPage('bob');
-	await step(t, p, 'enroll', async (page) => {
-		await loginThroughPage(page, 'bob', 'Bob');
+	await step(t, p, 'demo-enroll', async (page) => {
+		await loginThroughPage(page, 'bob', 'Bob Example');
+		const st0 = await mfaStats();
+		await page.getByRole('button', { name: 'Get a token that needs MFA' }).click();
+		await page.locator('#otp-form').waitFor();
+		assert.equal(await page.locator('#mfa-error').isHidden(), true,
+		    await page.locator('#mfa-error').textContent());
+		const st1 = await mfaStats();
+		assert.equal(st1.associate, st0.associate + 1, 'enrolled, not challenged');
+		assert.equal(st1.challenge, st0.challenge);
+		assert.equal(await page.locator('#enroll').isVisible(), true);
+		assert.equal(await page.locator('#enroll-secret').textContent(), 'JBSWY3DPEHPK3PXP');
+		assert.match(await page.locator('#enroll-uri').textContent(), /^otpauth:\/\/totp\//);
+		assert.match(await page.locator('#enroll-recovery').textContent(), /^[A-Z0-9_-]{10,}$/i);
+
+		await submitOtp(page, '999999');
+		await page.locator('#mfa-error').waitFor();
+		assert.equal(await page.locator('#mfa-error').textContent(),
+		    'invalid_grant: Invalid otp_code.');
+		await submitOtp(page, OTP_CODE);
+		await page.locator('#mfa-result').waitFor();
+		assert.match(await page.locator('#mfa-result').textContent(), /^Token for /);
+		assert.equal(await page.locator('#enroll').isHidden(), true, 'the key is hidden again');
+		assert.equal(await page.locator('#mfa-error').isHidden(), true);
+		// Enrolled now: the next step-up is a challenge.
+		const e = await stepUpError(page);
+		assert.deepEqual(e.mfa_requirements?.challenge?.map((c) => c.type), ['otp'],
+		    JSON.stringify(e));
+		await page.getByRole('button', { name: 'Get a token that needs MFA' }).click();
+		await page.locator('#mfa-result').filter({ hasText: /^Token for / }).waitFor();
 		bob = p;
+	});
+});
+
+test('demo step-up: requirements the demo cannot meet are said so, not attempted', async (t) => {
+	await step(t, bob, 'demo-unsupported', async (page) => {
+		const n = (await mfaStats()).challenge;
+		await page.route(`${s.appUrl}/auth/access-token*`, (route) => route.fulfill({
+			status: 403, contentType: 'application/json',
+			body: JSON.stringify({ error: 'mfa_required', error_description: 'x',
+			    mfa_token: 'eyJ.x', mfa_requirements: { challenge: [{ type: 'push-notification' }] } }),
+		}));
+		try {
+			await page.getByRole('button', { name: 'Get a token that needs MFA' }).click();
+			await page.locator('#mfa-error').waitFor();
+			assert.match(await page.locator('#mfa-error').textContent(),
+			    /one-time codes \(otp\) only; the provider offers push-notification\.$/);
+			assert.equal(await page.locator('#otp-form').isHidden(), true);
+			assert.equal(await page.locator('#mfa-result').isHidden(), true);
+			assert.equal((await mfaStats()).challenge, n, 'no challenge sent');
+		} finally {
+			await page.unroute(`${s.appUrl}/auth/access-token*`);
+		}
+	});
+});
+
+test('authgate.mfa: mallory (nothing enrolled) enrolls from page script and verifies', async (t) => {
+	if (skipReason)
+		return t.skip(skipReason);
+	const p = await newPage('mallory');
+	await step(t, p, 'enroll', async (page) => {
+		await loginThroughPage(page, 'mallory', 'Mallory');
 		const e = await stepUpError(page);
 		assert.equal(e.isMfaRequiredError, true, JSON.stringify(e));
 		assert.deepEqual(e.mfa_requirements, { enroll: [{ type: 'otp' }, { type: 'oob' }] });
@@ -331,12 +411,11 @@ test('authgate.mfa: bob (nothing enrolled) enrolls an OTP app and verifies', asy
 		assert.equal(en.recovery_codes.length, 1);
 		// associate is the same function.
 		assert.equal(await page.evaluate(() => authgate.mfa.associate === authgate.mfa.enroll), true);
-		const v = await page.evaluate((t) => authgate.mfa.verify({ mfaToken: t, otp: '123456' }),
-		    e.mfa_token);
+		const v = await page.evaluate(({ t, c }) => authgate.mfa.verify({ mfaToken: t, otp: c }),
+		    { t: e.mfa_token, c: OTP_CODE });
 		assert.equal(v.success, true, JSON.stringify(v));
 		assert.match(await page.evaluate((aud) => authgate.getAccessToken({ audience: aud }),
 		    MFA_AUDIENCE), /^mfa-at-/);
-		assert.equal(OTP_CODE, '123456', 'the fake\'s OTP code');
 	});
 });
 
