@@ -31,6 +31,7 @@ import { chromium } from 'playwright-core';
 import { startStack } from '../lib/stack.mjs';
 import { REPO, RUN_ROOT, runDir } from '../lib/procs.mjs';
 import { isLoopback } from '../lib/client.mjs';
+import { logoutThroughPage } from '../lib/demo-page.mjs';
 import { MFA_AUDIENCE, OTP_CODE, RECOVERY_CODES } from '../idp/auth0-mfa.mjs';
 import { CONNECTIONS } from '../idp/auth0-vault.mjs';
 
@@ -170,14 +171,23 @@ function stepUpError(page) {
 
 let alice = null, bob = null;	// their pages, once logged in
 
-test('log in as alice through the demo page', async (t) => {
+// A test step on a new page of its own, logged in as user first; the
+// page (null when the login failed).
+async function loginStep(t, user, displayName, name, fn) {
 	if (skipReason)
 		return t.skip(skipReason);
-	const p = await newPage('alice');
-	await step(t, p, 'login', async (page) => {
-		await loginThroughPage(page, 'alice', 'Alice Example');
-		alice = p;
+	const p = await newPage(user);
+	let ok = false;
+	await step(t, p, name, async (page) => {
+		await loginThroughPage(page, user, displayName);
+		ok = true;
+		await fn(page);
 	});
+	return ok ? p : null;
+}
+
+test('log in as alice through the demo page', async (t) => {
+	alice = await loginStep(t, 'alice', 'Alice Example', 'login', async () => {});
 });
 
 test('demo step-up: the button, a wrong OTP shows the error, the right one the token', async (t) => {
@@ -329,11 +339,8 @@ test('authgate.mfa from page script: authenticators, challenge, recovery code, e
 });
 
 test('demo step-up for bob (nothing enrolled): the page enrolls an OTP app, then verifies', async (t) => {
-	if (skipReason)
-		return t.skip(skipReason);
-	const p = await newPage('bob');
-	await step(t, p, 'demo-enroll', async (page) => {
-		await loginThroughPage(page, 'bob', 'Bob Example');
+	let done = false;
+	const p = await loginStep(t, 'bob', 'Bob Example', 'demo-enroll', async (page) => {
 		const st0 = await mfaStats();
 		await page.getByRole('button', { name: 'Get a token that needs MFA' }).click();
 		await page.locator('#otp-form').waitFor();
@@ -362,8 +369,9 @@ test('demo step-up for bob (nothing enrolled): the page enrolls an OTP app, then
 		    JSON.stringify(e));
 		await page.getByRole('button', { name: 'Get a token that needs MFA' }).click();
 		await page.locator('#mfa-result').filter({ hasText: /^Token for / }).waitFor();
-		bob = p;
+		done = true;
 	});
+	bob = done ? p : null;
 });
 
 test('demo step-up: requirements the demo cannot meet are said so, not attempted', async (t) => {
@@ -389,11 +397,7 @@ test('demo step-up: requirements the demo cannot meet are said so, not attempted
 });
 
 test('authgate.mfa: mallory (nothing enrolled) enrolls from page script and verifies', async (t) => {
-	if (skipReason)
-		return t.skip(skipReason);
-	const p = await newPage('mallory');
-	await step(t, p, 'enroll', async (page) => {
-		await loginThroughPage(page, 'mallory', 'Mallory');
+	await loginStep(t, 'mallory', 'Mallory', 'enroll', async (page) => {
 		const e = await stepUpError(page);
 		assert.equal(e.isMfaRequiredError, true, JSON.stringify(e));
 		assert.deepEqual(e.mfa_requirements, { enroll: [{ type: 'otp' }, { type: 'oob' }] });
@@ -485,12 +489,7 @@ test('getAccessToken({connection}): failures are AccessTokenErrors with the serv
 
 test('after logout: getAccessToken({connection}) -> missing_session, the user forgotten', async (t) => {
 	await step(t, alice, 'logout', async (page) => {
-		await page.goto(`${s.appUrl}/`);
-		await page.getByRole('link', { name: 'Log out' }).click();
-		await page.waitForURL((u) => u.href.startsWith(s.issuer));
-		await page.getByRole('button', { name: 'Yes, sign me out' }).click();
-		await page.waitForURL((u) => u.href.startsWith(s.appUrl));
-		await page.getByRole('link', { name: 'Log in' }).waitFor();
+		await logoutThroughPage(page, s);
 		const cookies = await page.context().cookies(s.appUrl);
 		assert.ok(!cookies.some((c) => /^(__session|__FC_)/.test(c.name)),
 		    `session and connection cookies gone: ${cookies.map((c) => c.name)}`);
