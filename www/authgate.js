@@ -34,10 +34,22 @@
  *	  refresh              true: refresh even when the token is still valid
  *	  includeFullResponse  true: resolve with {token, scope, expires_at,
  *	                       expires_in, token_type} instead of the token
+ *	  connection           a Token Vault connection ('google-oauth2'...):
+ *	                       the user's token at that connection instead
+ *	                       (the SDK's getAccessTokenForConnection; GET
+ *	                       /auth/access-token?connection=NAME), cached in
+ *	                       the session until it expires; audience,
+ *	                       scope, mergeScopes and refresh are then
+ *	                       ignored.  With it:
+ *	  loginHint            which of the user's accounts at the
+ *	                       connection (login_hint; alias login_hint)
+ *	  subjectTokenType     the URN of the token exchanged for it (the
+ *	                       default: the refresh token)
  *	Failures reject with:
  *	  authgate.AccessTokenError   .code ('missing_session',
  *	      'missing_refresh_token', 'failed_to_refresh_token',
- *	      'session_expired', ...) and .message, from the server's
+ *	      'session_expired', 'failed_to_exchange_refresh_token' (a
+ *	      connection), ...) and .message, from the server's
  *	      {"error":{"code","message"}}
  *	  authgate.MfaRequiredError   .code 'mfa_required',
  *	      .error_description, .mfa_token (encrypted, for the MFA
@@ -177,11 +189,26 @@
 		cached = null;
 	}
 
+	function given(v) {
+		return v !== undefined && v !== null;
+	}
+
 	function query(options) {
-		var q = [];
+		var q = [], hint;
 
 		function add(k, v) {
 			q.push(encodeURIComponent(k) + '=' + encodeURIComponent(v));
+		}
+		/* Token Vault: the connection's own parameters, nothing else. */
+		if (given(options.connection)) {
+			add('connection', options.connection);
+			hint = given(options.loginHint) ? options.loginHint :
+			    options.login_hint;
+			if (given(hint))
+				add('login_hint', hint);
+			if (given(options.subjectTokenType))
+				add('subject_token_type', options.subjectTokenType);
+			return '?' + q.join('&');
 		}
 		if (options.audience !== undefined && options.audience !== null)
 			add('audience', options.audience);
@@ -335,12 +362,19 @@
 		return b;
 	}
 
+	/*
+	 * Each takes one options object; a missing one is {} (the server
+	 * then answers invalid_request, a rejected promise, not a throw).
+	 */
 	var mfa = {
 		getAuthenticators: function (o) {
-			return mfaCall('authenticators', 'GET', o.mfaToken);
+			return mfaCall('authenticators', 'GET', (o || {}).mfaToken);
 		},
 		challenge: function (o) {
-			var b = { mfa_token: o.mfaToken, challenge_type: o.challengeType };
+			var b;
+
+			o = o || {};
+			b = { mfa_token: o.mfaToken, challenge_type: o.challengeType };
 
 			if (o.authenticatorId)
 				b.authenticator_id = o.authenticatorId;
@@ -349,6 +383,7 @@
 		verify: function (o) {
 			var b = {};
 
+			o = o || {};
 			if (o.otp !== undefined)
 				b.otp = o.otp;
 			else if (o.oobCode !== undefined) {
@@ -360,6 +395,7 @@
 			return mfaCall('verify', 'POST', o.mfaToken, b);
 		},
 		enroll: function (o) {
+			o = o || {};
 			return mfaCall('associate', 'POST', o.mfaToken, enrollBody(o));
 		}
 	};

@@ -133,6 +133,9 @@ export function installAuth0Mfa(provider, opts = {}) {
 	async function readBody(ctx) {
 		const chunks = [];
 		let n = 0;
+		// Already read by another fake (IDP_AUTH0_VAULT): kept there.
+		if (typeof ctx.req.body === 'string')
+			return ctx.req.body;
 		for await (const c of ctx.req) {
 			n += c.length;
 			if (n > MAX_BODY)

@@ -163,6 +163,9 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 
 	async function readBody(ctx) {
 		const chunks = [];
+		// Already read by another fake (IDP_AUTH0_MFA): kept there.
+		if (typeof ctx.req.body === 'string')
+			return ctx.req.body;
 		for await (const c of ctx.req)
 			chunks.push(c);
 		return Buffer.concat(chunks).toString('utf8');

@@ -21,6 +21,7 @@ import { startStack } from '../lib/stack.mjs';
 import { REPO, RUN_ROOT, runDir } from '../lib/procs.mjs';
 import { isLoopback } from '../lib/client.mjs';
 import { startTestApi } from '../lib/test-api.mjs';
+import { logoutThroughPage } from '../lib/demo-page.mjs';
 
 const SRC = fs.readFileSync(path.join(REPO, 'www', 'authgate.js'), 'utf8');
 const UNEXPECTED = 'An unexpected error occurred while trying to fetch the access token.';
@@ -491,12 +492,7 @@ test('browser: the demo page shows a token error with its code', async (t) => {
 
 test('browser: after logout: getUser() -> null once invalidated', async (t) => {
 	await step(t, 'logout', async (page) => {
-		await page.goto(`${s.appUrl}/`);
-		await page.getByRole('link', { name: 'Log out' }).click();
-		await page.waitForURL((u) => u.href.startsWith(s.issuer));
-		await page.getByRole('button', { name: 'Yes, sign me out' }).click();
-		await page.waitForURL((u) => u.href.startsWith(s.appUrl));
-		await page.getByRole('link', { name: 'Log in' }).waitFor();
+		await logoutThroughPage(page, s);
 		assert.equal(await page.evaluate(() => authgate.getUser()), null);
 		const n0 = profileRequests.length;
 		assert.equal(await page.evaluate(() => authgate.getUser()), null);
