@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, runDir } from '../lib/procs.mjs';
+import { freePort, runDir, logHas } from '../lib/procs.mjs';
 import { startApp, writeConf, authgateFcgiPath } from '../lib/lighttpd.mjs';
 import { startIdp, startWrapStack, baseConf } from '../lib/stack.mjs';
 import { login } from '../lib/client.mjs';
@@ -64,16 +64,6 @@ function assert403Json(res, what) {
 function serverLog(app) {
 	const out = path.join(app.dir, 'lighttpd.out');
 	return app.errorLogText() + (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '');
-}
-
-// Wait a little for a line in a log that is written asynchronously.
-async function logHas(read, re) {
-	for (let i = 0; i < 40; i++) {
-		if (re.test(read()))
-			return true;
-		await new Promise((r) => setTimeout(r, 50));
-	}
-	return false;
 }
 
 describe('authgate-wrap under lighttpd', () => {
