@@ -247,3 +247,36 @@ describe('a rule that does not parse', () => {
 		assert.match(r.stderr, /authorize\.rule\.admins: column 50: expected/);
 	});
 });
+
+describe('authgate check: a rule on a claim claims.keep drops', () => {
+	let dir;
+
+	before(() => {
+		dir = runDir('rules-keep');
+	});
+
+	function check(conf) {
+		const confPath = path.join(dir, 'authgate.conf');
+		writeConf(confPath, {
+			...baseConf('http://127.0.0.1:9', 'http://127.0.0.1:9/oidc'),
+			'authorize.require': 'email_verified = true',
+			'authorize.rule.admins': 'roles contains "admin"',
+			...conf,
+		});
+		return spawnSync(CLI, ['-c', confPath, 'check', '--offline'], { encoding: 'utf8' });
+	}
+
+	test('the default claims.keep lacks roles: a warning, not a failure', () => {
+		const r = check({});
+		assert.equal(r.status, 0, r.stdout + r.stderr);
+		assert.equal(r.stdout, 'ok\n');
+		assert.match(r.stderr, /^authorize\.rule\.admins: claim 'roles' is not in claims\.keep; the session does not store it, so the rule never sees it$/m);
+		assert.ok(!/authorize\.require:/.test(r.stderr), r.stderr);
+	});
+
+	test('claims.keep keeps roles: no warning', () => {
+		const r = check({ 'claims.keep': 'sub email_verified roles' });
+		assert.equal(r.status, 0, r.stdout + r.stderr);
+		assert.ok(!/claims\.keep/.test(r.stderr), r.stderr);
+	});
+});
