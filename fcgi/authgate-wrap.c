@@ -281,8 +281,14 @@ main(int argc, char *argv[])
 	ag_req_fill(&req, get_env, NULL, path, sizeof(path));
 	ag_req_prepare(&req);
 	memset(&po, 0, sizeof(po));
-	po.mode = req.mode;
+	/*
+	 * Apache's Action renames what the program's own <Directory> set
+	 * (SetEnv) to REDIRECT_*: a rule there must not be lost.  A
+	 * request header can only ever arrive as HTTP_* or REDIRECT_HTTP_*.
+	 */
+	po.mode = req.mode != NULL ? req.mode : getenv("REDIRECT_AUTHGATE_MODE");
 	po.rule = req.rule;
+	po.redirect_rule = getenv("REDIRECT_AUTHGATE_RULE");
 	po.set_cookie = 1;
 	po.who = "wrap";
 	po.what = real;

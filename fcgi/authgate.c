@@ -129,6 +129,7 @@ cmd_check(int argc, char *argv[])
 	}
 	ag_buf_init(&warn, 16 * 1024);
 	ag_conf_warnings(&app.conf, &warn);
+	(void)ag_rules_warnings(&app.rules, &app.conf, &warn);
 	fputs(ag_buf_str(&warn), stderr);
 	ag_buf_free(&warn);
 	if (!offline) {

@@ -362,10 +362,17 @@ shellshock(const char *s)
 	return *s == '{';
 }
 
-/* 1 for the variables a server sets to configure authgate itself. */
+/*
+ * 1 for the variables a server sets to configure authgate itself
+ * (REDIRECT_AUTHGATE_*: set for a program's path under Apache's Action).
+ */
 static int
 own_config(const char *name, size_t len)
 {
+	if (len > 18 && strncmp(name, "REDIRECT_AUTHGATE_", 18) == 0) {
+		name += 9;
+		len -= 9;
+	}
 	return (len > 9 && strncmp(name, "AUTHGATE_", 9) == 0) ||
 	    (len > 6 && strncmp(name, "AUTH0_", 6) == 0) ||
 	    (len == 12 && strncmp(name, "APP_BASE_URL", 12) == 0);

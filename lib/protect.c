@@ -6,7 +6,8 @@
  *     answer; the store unavailable: 503.  Either way AG_ERR_DENIED.
  *  1b. The authorization rules on the session's user claims:
  *     authorize.require, and the rule the server names per path
- *     (AUTHGATE_RULE).  Not met: 403 (a short page for navigations,
+ *     (AUTHGATE_RULE; for the wrapper under Apache's Action also
+ *     REDIRECT_AUTHGATE_RULE, both must hold).  Not met: 403 (a short page for navigations,
  *     JSON otherwise); a name the configuration lacks: 500 (a
  *     misconfiguration fails closed).  Both AG_ERR_DENIED, before any
  *     token refresh or session write.
@@ -84,20 +85,30 @@ forbidden(const struct ag_req *req, const char *mode, struct ag_resp *w)
 
 /*
  * 1b. The rules on the user's claims.  AG_OK: met.  AG_ERR_DENIED with
- * the answer in w: not met (403), or o->rule names no rule (500).
+ * the answer in w: not met (403), or o->rule or o->redirect_rule names
+ * no rule (500).
  */
 static int
 check_rules(const struct ag_app *app, const struct ag_req *req,
     const struct ag_protect_opts *o, const ag_json *user, struct ag_resp *w)
 {
-	const struct ag_rule *named = NULL;
+	static const char *const vars[2] = {
+		"AUTHGATE_RULE", "REDIRECT_AUTHGATE_RULE"
+	};
+	const char *names[2];
+	const struct ag_rule *named[2] = { NULL, NULL };
 	const char *sub = ag_json_get_str(user, "sub");
+	size_t i;
 
-	if (o->rule != NULL && (strlen(o->rule) > AG_MAX_RULE_NAME ||
-	    (named = ag_rules_find(&app->rules, o->rule)) == NULL)) {
-		ag_err("%s: %s: the server's AUTHGATE_RULE names no rule of "
-		    "the configuration (authorize.rule.%.64s); refusing",
-		    o->who, o->what, o->rule);
+	names[0] = o->rule;
+	names[1] = o->redirect_rule;
+	for (i = 0; i < 2; i++) {
+		if (names[i] == NULL || (strlen(names[i]) <= AG_MAX_RULE_NAME &&
+		    (named[i] = ag_rules_find(&app->rules, names[i])) != NULL))
+			continue;
+		ag_err("%s: %s: the server's %s names no rule of the "
+		    "configuration (authorize.rule.%.64s); refusing",
+		    o->who, o->what, vars[i], names[i]);
 		(void)ag_resp_header(w, "Cache-Control", "no-store");
 		(void)ag_resp_text(w, 500, "Internal error.");
 		return AG_ERR_DENIED;
@@ -105,13 +116,18 @@ check_rules(const struct ag_app *app, const struct ag_req *req,
 	if (!ag_rule_eval(app->rules.require, user)) {
 		ag_info("%s: %s denied for sub %.128s: authorize.require "
 		    "not met", o->who, o->what, sub != NULL ? sub : "-");
-	} else if (named != NULL && !ag_rule_eval(named, user)) {
+		forbidden(req, o->mode, w);
+		return AG_ERR_DENIED;
+	}
+	for (i = 0; i < 2; i++) {
+		if (named[i] == NULL || ag_rule_eval(named[i], user))
+			continue;
 		ag_info("%s: %s denied for sub %.128s: authorize.rule.%s not "
-		    "met", o->who, o->what, sub != NULL ? sub : "-", o->rule);
-	} else
-		return AG_OK;
-	forbidden(req, o->mode, w);
-	return AG_ERR_DENIED;
+		    "met", o->who, o->what, sub != NULL ? sub : "-", names[i]);
+		forbidden(req, o->mode, w);
+		return AG_ERR_DENIED;
+	}
+	return AG_OK;
 }
 
 /* 2. The access token into p->tok and p->es. */

@@ -39,6 +39,13 @@ struct ag_protect_opts {
 	 * NULL: none.  A name the configuration lacks (or "") answers 500.
 	 */
 	const char	*rule;
+	/*
+	 * REDIRECT_AUTHGATE_RULE, the wrapper under Apache's Action: the
+	 * rule Apache set (SetEnv in the program's <Directory>) on the
+	 * request it then redirected to the wrapper, which renames every
+	 * variable so.  NULL: none.  Checked as rule is, besides it.
+	 */
+	const char	*redirect_rule;
 	const char	*who;		/* log prefix: "wrap", "authorize" */
 	const char	*what;		/* the protected thing, for the log */
 };

@@ -701,6 +701,67 @@ fail:
 	return r;
 }
 
+/* 1 when list holds name (byte for byte). */
+static int
+listed(const struct ag_strlist *list, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		if (list->v[i] != NULL && strcmp(list->v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The warnings of one rule (ag_rules_warnings). */
+static int
+warn_unkept(const struct ag_rule *rule, const char *key, const char *name,
+    const struct ag_strlist *keep, struct ag_buf *out)
+{
+	const char *claim;
+	size_t i, j;
+	int r;
+
+	if (rule == NULL)
+		return AG_OK;
+	for (i = 0; i < rule->n; i++) {
+		if (rule->node[i].nseg == 0)
+			continue;
+		claim = rule->node[i].seg[0];
+		if (listed(keep, claim))
+			continue;
+		for (j = 0; j < i; j++)
+			if (rule->node[j].nseg > 0 &&
+			    strcmp(rule->node[j].seg[0], claim) == 0)
+				break;
+		if (j < i)
+			continue;
+		if ((r = ag_buf_printf(out, "%s%s: claim '%.*s' is not in "
+		    "claims.keep; the session does not store it, so the "
+		    "rule never sees it\n", key, name != NULL ? name : "",
+		    AG_MAX_CLAIM_NAME, claim)) != AG_OK)
+			return r;
+	}
+	return AG_OK;
+}
+
+int
+ag_rules_warnings(const struct ag_rules *rs, const struct ag_conf *c,
+    struct ag_buf *out)
+{
+	size_t i;
+	int r;
+
+	if ((r = warn_unkept(rs->require, "authorize.require", NULL,
+	    &c->claims_keep, out)) != AG_OK)
+		return r;
+	for (i = 0; i < rs->n; i++)
+		if ((r = warn_unkept(rs->named[i], "authorize.rule.",
+		    rs->names[i], &c->claims_keep, out)) != AG_OK)
+			return r;
+	return AG_OK;
+}
+
 void
 ag_rules_free(struct ag_rules *rs)
 {

@@ -61,6 +61,16 @@ int	 ag_rules_load(struct ag_rules *, const struct ag_conf *,
 	    struct ag_buf *problems);
 /* Release every rule.  NULL safe. */
 void	 ag_rules_free(struct ag_rules *);
+/*
+ * Append to out one line per claim that a rule of rules tests but whose
+ * top-level name claims.keep of conf does not keep -- the session never
+ * stores it, so the test never sees it -- as "KEY: claim 'NAME' is not
+ * in claims.keep; ...\n", each name once per rule.  Nothing for a rule
+ * that only tests kept claims.  AG_OK, or AG_ERR_NOMEM / AG_ERR_LIMIT
+ * from out.
+ */
+int	 ag_rules_warnings(const struct ag_rules *, const struct ag_conf *,
+	    struct ag_buf *out);
 /* The named rule (borrowed), or NULL when there is none of that name. */
 const struct ag_rule *ag_rules_find(const struct ag_rules *, const char *name);
 

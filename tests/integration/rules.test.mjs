@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, runDir } from '../lib/procs.mjs';
+import { freePort, runDir, logHas } from '../lib/procs.mjs';
 import { startApp, writeConf, authgateFcgiPath } from '../lib/lighttpd.mjs';
 import { startIdp, startWrapStack, baseConf } from '../lib/stack.mjs';
 import { login } from '../lib/client.mjs';
@@ -64,16 +64,6 @@ function assert403Json(res, what) {
 function serverLog(app) {
 	const out = path.join(app.dir, 'lighttpd.out');
 	return app.errorLogText() + (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '');
-}
-
-// Wait a little for a line in a log that is written asynchronously.
-async function logHas(read, re) {
-	for (let i = 0; i < 40; i++) {
-		if (re.test(read()))
-			return true;
-		await new Promise((r) => setTimeout(r, 50));
-	}
-	return false;
 }
 
 describe('authgate-wrap under lighttpd', () => {
@@ -255,5 +245,38 @@ describe('a rule that does not parse', () => {
 		assert.equal(r.status, 1, r.stdout + r.stderr);
 		assert.match(r.stderr, /refusing to start/);
 		assert.match(r.stderr, /authorize\.rule\.admins: column 50: expected/);
+	});
+});
+
+describe('authgate check: a rule on a claim claims.keep drops', () => {
+	let dir;
+
+	before(() => {
+		dir = runDir('rules-keep');
+	});
+
+	function check(conf) {
+		const confPath = path.join(dir, 'authgate.conf');
+		writeConf(confPath, {
+			...baseConf('http://127.0.0.1:9', 'http://127.0.0.1:9/oidc'),
+			'authorize.require': 'email_verified = true',
+			'authorize.rule.admins': 'roles contains "admin"',
+			...conf,
+		});
+		return spawnSync(CLI, ['-c', confPath, 'check', '--offline'], { encoding: 'utf8' });
+	}
+
+	test('the default claims.keep lacks roles: a warning, not a failure', () => {
+		const r = check({});
+		assert.equal(r.status, 0, r.stdout + r.stderr);
+		assert.equal(r.stdout, 'ok\n');
+		assert.match(r.stderr, /^authorize\.rule\.admins: claim 'roles' is not in claims\.keep; the session does not store it, so the rule never sees it$/m);
+		assert.ok(!/authorize\.require:/.test(r.stderr), r.stderr);
+	});
+
+	test('claims.keep keeps roles: no warning', () => {
+		const r = check({ 'claims.keep': 'sub email_verified roles' });
+		assert.equal(r.status, 0, r.stdout + r.stderr);
+		assert.ok(!/claims\.keep/.test(r.stderr), r.stderr);
 	});
 });

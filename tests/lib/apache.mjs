@@ -72,6 +72,8 @@ function q(s) {
  *   opts.template   another template (default APACHE_TEMPLATE); with
  *                   it opts.wrap and opts.confPath are optional
  *   opts.vars       extra @NAME@ values for it (object)
+ *   opts.extra      configuration text appended to the template (its
+ *                   @NAME@ filled too), e.g. a per-path block
  * Apache: { url, host, port, dir, errorLog, accessLog, confFile, proc,
  *           errorLogText(), alive(), stop(), server: 'apache' }
  */
@@ -112,7 +114,9 @@ export async function startApache(opts) {
 		...(opts.vars || {}),
 	};
 	const confFile = path.join(dir, 'apache2.conf');
-	fs.writeFileSync(confFile, fillTemplate(fs.readFileSync(opts.template || APACHE_TEMPLATE, 'utf8'), vars));
+	const text = fs.readFileSync(opts.template || APACHE_TEMPLATE, 'utf8') +
+	    (opts.extra ? `\n${opts.extra}\n` : '');
+	fs.writeFileSync(confFile, fillTemplate(text, vars));
 	// Appended to across restarts (kept for post-mortems).
 	fs.appendFileSync(errorLog, '');
 	fs.rmSync(path.join(dir, 'apache2.pid'), { force: true });
@@ -150,6 +154,7 @@ export async function startApache(opts) {
  *   opts.conf       authgate.conf keys (object), written to DIR/authgate.conf
  *   opts.env        extra environment for authgate-fcgi (object)
  *   opts.port, opts.host, opts.fcgiPort
+ *   opts.extra      configuration appended to the template (startApache)
  * Apache as startApache(), plus { confPath, fcgi, fcgiPort }; stop()
  * stops both.
  */
@@ -186,7 +191,7 @@ export async function startApacheAuthorizer(opts) {
 	try {
 		a = await startApache({
 			dir, host, port: opts.port, docroot: opts.docroot,
-			template: APACHE_AUTHORIZER_TEMPLATE,
+			template: APACHE_AUTHORIZER_TEMPLATE, extra: opts.extra,
 			vars: { FCGI_HOST: host, FCGI_PORT: String(fcgiPort) },
 		});
 	} catch (e) {

@@ -59,6 +59,17 @@ export function sleep(ms) {
 
 // A free TCP port on host (the kernel picks it; it is closed again at
 // once, so another process may in theory take it first).
+// Wait up to 2 s for re to match what read() returns (a log written
+// asynchronously); true when it did.
+export async function logHas(read, re) {
+	for (let i = 0; i < 40; i++) {
+		if (re.test(read()))
+			return true;
+		await sleep(50);
+	}
+	return false;
+}
+
 export function freePort(host = '127.0.0.1') {
 	return new Promise((resolve, reject) => {
 		const s = net.createServer();

@@ -23,9 +23,17 @@ const PROVIDER = path.join(REPO, 'tests', 'idp', 'provider.mjs');
  * startIdp(opts) -> Promise<Idp>
  *   opts.port   (0: a free one), opts.env: extra IDP_* variables
  *   opts.redirectUris, opts.postLogoutRedirectUris: arrays
+ *   opts.appUrl  shorthand for both: APP/auth/callback; APP and APP/
  * Idp: { issuer, port, proc, stats(), resetStats(), stop() }
  */
 export async function startIdp(opts = {}) {
+	if (opts.appUrl) {
+		opts = {
+			redirectUris: [`${opts.appUrl}/auth/callback`],
+			postLogoutRedirectUris: [opts.appUrl, `${opts.appUrl}/`],
+			...opts,
+		};
+	}
 	const env = {
 		...process.env,
 		IDP_PORT: String(opts.port ?? 0),
@@ -160,6 +168,8 @@ export async function startStack(opts = {}) {
  *   opts.wrapEnv   extra environment for authgate-wrap (object;
  *                  AUTHGATE_TEST_MODE=1 is always there)
  *   opts.env       extra environment for authgate-fcgi
+ *   opts.apacheTemplate, opts.apacheExtra   for 'apache': another
+ *                  template, configuration appended (tests/lib/apache.mjs)
  *   opts.idpEnv, opts.appPort, opts.name
  *   opts.issuer    another provider's issuer (idp is then null; the
  *                  caller runs that provider)
@@ -232,6 +242,7 @@ export async function startWrapStack(opts = {}) {
 			a = await apache.startApache({
 				dir, port: appPort, docroot: site.docroot, wrap, confPath,
 				socket: sock, wrapEnv: wrapEnvOf(wrapEnv),
+				template: opts.apacheTemplate, extra: opts.apacheExtra,
 			});
 		} catch (e) {
 			await fcgi.stop();

@@ -586,6 +586,70 @@ test_conf(void)
 	ag_buf_free(&p);
 }
 
+/* ag_rules_warnings: claims a rule tests that claims.keep drops. */
+static void
+test_warnings(void)
+{
+	static const char base[] =
+	    "issuer = https://op.example.com/\n"
+	    "client_id = c\nclient_secret = s\n"
+	    "secret = 0123456789abcdef0123456789abcdef\n"
+	    "app_base_url = https://app.example.com\n"
+	    "authorize.require = email_verified = true and exists email\n"
+	    "authorize.rule.admins = roles contains \"admin\" or "
+	    "(roles contains \"root\" and org.name = \"x\") or "
+	    "\"https://x.example/roles\" contains \"a\"\n"
+	    "authorize.rule.me = sub = \"alice\" and not (org_id = \"o\")\n";
+	char *const noenv[] = { NULL };
+	struct ag_conf c;
+	struct ag_rules rs;
+	struct ag_buf t, p, w;
+
+	ag_buf_init(&t, 64 * 1024);
+	ag_buf_init(&p, 64 * 1024);
+	ag_buf_init(&w, 64 * 1024);
+	/* The default claims.keep: sub, email, email_verified, org_id ... */
+	(void)ag_buf_puts(&t, base);
+	is_int(ag_conf_parse(&c, t.data, t.len, noenv, &p), AG_OK,
+	    "warnings: conf");
+	is_int(ag_rules_load(&rs, &c, &p), AG_OK, "warnings: rules");
+	is_int(ag_rules_warnings(&rs, &c, &w), AG_OK, "warnings: AG_OK");
+	is_str(ag_buf_str(&w),
+	    "authorize.rule.admins: claim 'roles' is not in claims.keep; the "
+	    "session does not store it, so the rule never sees it\n"
+	    "authorize.rule.admins: claim 'org' is not in claims.keep; the "
+	    "session does not store it, so the rule never sees it\n"
+	    "authorize.rule.admins: claim 'https://x.example/roles' is not in "
+	    "claims.keep; the session does not store it, so the rule never "
+	    "sees it\n", "warnings: default claims.keep, each name once");
+	ag_rules_free(&rs);
+	ag_conf_free(&c);
+
+	/* claims.keep that keeps what the rules test, but email. */
+	ag_buf_reset(&t);
+	ag_buf_reset(&w);
+	(void)ag_buf_printf(&t, "%sclaims.keep = sub email_verified roles org "
+	    "https://x.example/roles org_id\n", base);
+	is_int(ag_conf_parse(&c, t.data, t.len, noenv, &p), AG_OK,
+	    "warnings: conf with claims.keep");
+	is_int(ag_rules_load(&rs, &c, &p), AG_OK, "warnings: rules again");
+	is_int(ag_rules_warnings(&rs, &c, &w), AG_OK, "warnings: AG_OK again");
+	is_str(ag_buf_str(&w), "authorize.require: claim 'email' is not in "
+	    "claims.keep; the session does not store it, so the rule never "
+	    "sees it\n", "warnings: only email");
+	ag_rules_free(&rs);
+
+	/* No rules: nothing to say. */
+	ag_buf_reset(&w);
+	memset(&rs, 0, sizeof(rs));
+	is_int(ag_rules_warnings(&rs, &c, &w), AG_OK, "warnings: no rules");
+	is_str(ag_buf_str(&w), "", "warnings: none");
+	ag_conf_free(&c);
+	ag_buf_free(&t);
+	ag_buf_free(&p);
+	ag_buf_free(&w);
+}
+
 int
 main(void)
 {
@@ -595,5 +659,6 @@ main(void)
 	test_eval();
 	test_load();
 	test_conf();
+	test_warnings();
 	return tap_done();
 }
