@@ -231,6 +231,32 @@ get_env(const char *name, void *ctx)
 	return getenv(name);
 }
 
+/*
+ * The value Apache left for name after internal redirects:
+ * REDIRECT_name, else REDIRECT_REDIRECT_name, ... (the nearest
+ * redirect first, at most MAX_REDIRECTS deep), or NULL.
+ */
+#define MAX_REDIRECTS	8
+static const char *
+redirected(const char *name)
+{
+	char var[MAX_REDIRECTS * 9 + 64];
+	size_t n = 0, len = strlen(name);
+	const char *v;
+	int i;
+
+	if (len >= 64)
+		return NULL;
+	for (i = 0; i < MAX_REDIRECTS; i++) {
+		memcpy(var + n, "REDIRECT_", 9);
+		n += 9;
+		memcpy(var + n, name, len + 1);
+		if ((v = getenv(var)) != NULL)
+			return v;
+	}
+	return NULL;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -283,12 +309,13 @@ main(int argc, char *argv[])
 	memset(&po, 0, sizeof(po));
 	/*
 	 * Apache's Action renames what the program's own <Directory> set
-	 * (SetEnv) to REDIRECT_*: a rule there must not be lost.  A
-	 * request header can only ever arrive as HTTP_* or REDIRECT_HTTP_*.
+	 * (SetEnv) to REDIRECT_* (REDIRECT_REDIRECT_* after one more
+	 * internal redirect): a rule there must not be lost.  A request
+	 * header can only ever arrive as HTTP_* or REDIRECT_HTTP_*.
 	 */
-	po.mode = req.mode != NULL ? req.mode : getenv("REDIRECT_AUTHGATE_MODE");
+	po.mode = req.mode != NULL ? req.mode : redirected("AUTHGATE_MODE");
 	po.rule = req.rule;
-	po.redirect_rule = getenv("REDIRECT_AUTHGATE_RULE");
+	po.redirect_rule = redirected("AUTHGATE_RULE");
 	po.set_cookie = 1;
 	po.who = "wrap";
 	po.what = real;

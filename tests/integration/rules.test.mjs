@@ -134,6 +134,17 @@ describe('authgate-wrap under lighttpd', () => {
 		assert.ok(s.site.marked(m2));
 	});
 
+	test('a rule Apache renamed after two internal redirects (REDIRECT_REDIRECT_AUTHGATE_RULE) still applies', async () => {
+		await s.restart({ conf: RULES, wrapEnv: { REDIRECT_REDIRECT_AUTHGATE_RULE: 'admins' } });
+		const m = markerName('bob');
+		assert403Html(await nav(bob, `/cgi-bin/marker.sh?${m}`), 'navigation');
+		assert.ok(!s.site.marked(m), 'the program never ran');
+		const m2 = markerName('alice');
+		assert.equal((await nav(alice, `/cgi-bin/marker.sh?${m2}`)).status, 200);
+		assert.ok(s.site.marked(m2));
+		await s.restart({ conf: RULES });
+	});
+
 	test('AUTHGATE_RULE naming no configured rule: 500, the program never runs', async () => {
 		await s.restart({ conf: { 'authorize.rule.admins': null } });
 		const m = markerName('alice');
