@@ -991,6 +991,13 @@ oauth_error(const struct ag_http_resp *resp, const char *step,
 	return AG_ERR_PROVIDER;
 }
 
+int
+ag_oidc_oauth_error(const struct ag_http_resp *resp, const char *step,
+    struct ag_oauth_error *err, char *why)
+{
+	return oauth_error(resp, step, err, why);
+}
+
 /* An optional string member: absent AG_OK with NULL, wrong type error. */
 static int
 opt_string(const ag_json *doc, const char *name, char **dst, char *why)

@@ -129,6 +129,15 @@ int	 ag_oidc_token(struct ag_oidc *, const char *form,
 	    struct ag_tokens *, struct ag_oauth_error *, char *why);
 
 /*
+ * Read a provider's non-success answer resp (to the step named step,
+ * for why): err filled from a JSON {error, error_description} body (the
+ * description sanitised; err->raw owned by err, free with
+ * ag_oauth_error_clear), else only err->status.  Always AG_ERR_PROVIDER.
+ */
+int	 ag_oidc_oauth_error(const struct ag_http_resp *resp, const char *step,
+	    struct ag_oauth_error *err, char *why);
+
+/*
  * POST form (already encoded) plus the configured client authentication
  * to url (an endpoint of the provider other than the token endpoint:
  * CIBA's backchannel_authentication_endpoint, Auth0's /mfa/challenge...).
