@@ -9,6 +9,8 @@
  *	authgate [-c file] session get | update --set KEY=JSON ...
  *	authgate [-c file] token [--audience A] [--scope S] [--json] ...
  *	authgate [-c file] fetch [--method M] [--data BODY] ... URL
+ *	authgate [-c file] ciba --login-hint SUB --binding-message TEXT ...
+ *	authgate [-c file] exchange --subject-token T --subject-token-type URI ...
  *
  * Exit status: 0 success, 1 failure (one line on stderr), 2 bad usage.
  */
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmd-grant.h"
 #include "cmd-sessions.h"
 #include "cmd-token.h"
 #include "crypto.h"
@@ -59,6 +62,13 @@ static const char usage_text[] =
 "  fetch [--method M] [--data BODY | --data-file F] [--header H]...\n"
 "        [--base-url URL] [--audience A] [--scope S] [--session ID] URL\n"
 "                         call an API with the session's access token\n"
+"  ciba --login-hint SUB --binding-message TEXT [--scope S] [--audience A]\n"
+"       [--requested-expiry N]\n"
+"                         backchannel login (CIBA): wait for the user's\n"
+"                         approval on their device, print the tokens\n"
+"  exchange --subject-token T|- --subject-token-type URI [--audience A]\n"
+"           [--scope S] [--actor-token T|- --actor-token-type URI]\n"
+"                         RFC 8693 token exchange, print the tokens\n"
 "\n"
 "Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
 
@@ -415,6 +425,10 @@ main(int argc, char *argv[])
 		return with_app(ag_cmd_fetch, argc, argv);
 	if (strcmp(cmd, "migrate") == 0)
 		return with_app(ag_cmd_migrate, argc, argv);
+	if (strcmp(cmd, "ciba") == 0)
+		return with_app(ag_cmd_ciba, argc, argv);
+	if (strcmp(cmd, "exchange") == 0)
+		return with_app(ag_cmd_exchange, argc, argv);
 	fprintf(stderr, "authgate: unknown command '%s'\n", cmd);
 	return usage(stderr);
 }
