@@ -527,7 +527,8 @@ urn_ok(const char *s)
 
 /*
  * 1 when s is an absolute URI: scheme ":" and more, printable ASCII
- * without spaces; http and https need "//" and a host.
+ * without spaces; http and https need "//" and a host; urn: is left
+ * to urn_ok.
  */
 static int
 absolute_uri_ok(const char *s)
@@ -544,6 +545,8 @@ absolute_uri_ok(const char *s)
 			return 0;
 	if (n == 0 || s[n + 1] == '\0')
 		return 0;
+	if (n == 3 && strncasecmp(s, "urn", 3) == 0)
+		return 0;	/* a urn: must be a URN (stricter than the SDK) */
 	if ((n == 4 && strncasecmp(s, "http", 4) == 0) ||
 	    (n == 5 && strncasecmp(s, "https", 5) == 0))
 		return strncmp(s + n + 1, "//", 2) == 0 &&
