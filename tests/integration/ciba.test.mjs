@@ -28,17 +28,19 @@ describe('authgate ciba', () => {
 	});
 
 	// Start the command for alice and wait until n polls were made.
+	// -> {run: the command's promise} (wrapped: an async function
+	// returning a promise would wait for it).
 	async function pendingAfterPolls(n, extra = []) {
 		await s.idp.resetStats();
 		const run = s.cli(['ciba', '--login-hint', 'alice', '--binding-message',
 		    MESSAGE, ...extra]);
 		await waitFor(async () => (await s.idp.stats()).ciba.polls.length >= n,
 		    20000, `${n} polls`);
-		return run;
+		return { run };
 	}
 
 	test('approved after a few polls: tokens and a valid ID token', async () => {
-		const run = await pendingAfterPolls(2);
+		const { run } = await pendingAfterPolls(2);
 		const pending = await s.get('/test/ciba/pending');
 		assert.equal(pending.length, 1);
 		assert.equal(pending[0].binding_message, MESSAGE);
@@ -67,7 +69,7 @@ describe('authgate ciba', () => {
 	});
 
 	test('denied: exit 1 with access_denied', async () => {
-		const run = await pendingAfterPolls(1);
+		const { run } = await pendingAfterPolls(1);
 		assert.deepEqual(await s.post('/test/ciba/deny?sub=alice'), { answered: 1 });
 		const r = await run;
 		assert.equal(r.rc, 1);

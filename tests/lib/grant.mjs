@@ -43,14 +43,18 @@ export function runCli(confPath, args, opts = {}) {
 	const t0 = Date.now();
 	return new Promise((resolve, reject) => {
 		const child = spawn(CLI, ['-c', confPath, ...args], {
-			stdio: ['pipe', 'pipe', 'pipe'],
+			stdio: [opts.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
 		});
 		let stdout = '', stderr = '';
 		child.stdout.on('data', (d) => { stdout += d; });
 		child.stderr.on('data', (d) => { stderr += d; });
 		child.on('error', reject);
 		child.on('close', (rc) => resolve({ rc, stdout, stderr, ms: Date.now() - t0 }));
-		child.stdin.end(opts.stdin ?? '');
+		if (opts.stdin !== undefined) {
+			// A command that exits before reading closes the pipe.
+			child.stdin.on('error', () => {});
+			child.stdin.end(opts.stdin);
+		}
 	});
 }
 
