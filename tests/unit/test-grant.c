@@ -81,6 +81,17 @@ form_get(const char *form, const char *name)
 	return out;
 }
 
+/* Check that form's value of name is want. */
+static void
+form_is(const char *form, const char *name, const char *want,
+    const char *label)
+{
+	char *v = form_get(form, name);
+
+	is_str(v, want, label);
+	free(v);
+}
+
 static void
 test_ciba_form(void)
 {
@@ -108,32 +119,20 @@ test_ciba_form(void)
 	    "ciba form: login_hint sub");
 	ag_json_free(hint);
 	free(v);
-	v = form_get(ag_buf_str(&b), "scope");
-	is_str(v, "openid profile email offline_access",
+	form_is(ag_buf_str(&b), "scope", "openid profile email offline_access",
 	    "ciba form: conf scope by default");
-	free(v);
-	v = form_get(ag_buf_str(&b), "audience");
-	is_str(v, "https://api.example.test/", "ciba form: conf audience");
-	free(v);
-	v = form_get(ag_buf_str(&b), "binding_message");
-	is_str(v, "Sign in?", "ciba form: binding_message");
-	free(v);
-	v = form_get(ag_buf_str(&b), "requested_expiry");
-	is_str(v, "120", "ciba form: requested_expiry");
-	free(v);
+	form_is(ag_buf_str(&b), "audience", "https://api.example.test/", "ciba form: conf audience");
+	form_is(ag_buf_str(&b), "binding_message", "Sign in?", "ciba form: binding_message");
+	form_is(ag_buf_str(&b), "requested_expiry", "120", "ciba form: requested_expiry");
 
 	ag_buf_reset(&b);
 	q.scope = "openid";
 	q.requested_expiry = 0;
 	c.audience_param = AG_AUDIENCE_RESOURCE;
 	ag_ciba_form(&c, "https://op.example/", &q, &b);
-	v = form_get(ag_buf_str(&b), "scope");
-	is_str(v, "openid", "ciba form: --scope wins");
-	free(v);
-	v = form_get(ag_buf_str(&b), "resource");
-	is_str(v, "https://api.example.test/",
+	form_is(ag_buf_str(&b), "scope", "openid", "ciba form: --scope wins");
+	form_is(ag_buf_str(&b), "resource", "https://api.example.test/",
 	    "ciba form: audience.param = resource");
-	free(v);
 	v = form_get(ag_buf_str(&b), "requested_expiry");
 	ok(v == NULL, "ciba form: no requested_expiry when not asked");
 	free(v);
@@ -352,7 +351,6 @@ test_poll_run(void)
 	struct ag_tokens t;
 	struct ag_grant_fail f;
 	char why[AG_WHY_LEN];
-	char *v;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.answers[0] = "authorization_pending"; sc.status[0] = 400;
@@ -370,12 +368,8 @@ test_poll_run(void)
 	is_int(sc.slept[2], 7, "poll: interval + 5 after slow_down");
 	is_int(sc.slept[3], 7, "poll: the slower interval stays");
 	is_int(sc.poll_at[3] - sc.poll_at[2], 7, "poll: clock agrees");
-	v = form_get(sc.form, "grant_type");
-	is_str(v, AG_GRANT_CIBA, "poll: grant_type ciba");
-	free(v);
-	v = form_get(sc.form, "auth_req_id");
-	is_str(v, "req-1", "poll: auth_req_id");
-	free(v);
+	form_is(sc.form, "grant_type", AG_GRANT_CIBA, "poll: grant_type ciba");
+	form_is(sc.form, "auth_req_id", "req-1", "poll: auth_req_id");
 	ag_tokens_clear(&t);
 
 	memset(&sc, 0, sizeof(sc));
@@ -502,7 +496,6 @@ test_exchange_form(void)
 {
 	struct ag_exchange_req q;
 	struct ag_buf b;
-	char *v;
 
 	memset(&q, 0, sizeof(q));
 	q.subject_token = "sub-tok";
@@ -513,22 +506,12 @@ test_exchange_form(void)
 	q.actor_token_type = "urn:acme:actor";
 	ag_buf_init(&b, 0);
 	is_int(ag_exchange_form(&q, &b), AG_OK, "exchange form: built");
-	v = form_get(ag_buf_str(&b), "grant_type");
-	is_str(v, AG_GRANT_TOKEN_EXCHANGE, "exchange form: grant_type");
-	free(v);
-	v = form_get(ag_buf_str(&b), "scope");
-	is_str(v, "openid profile email offline_access read:data write:data",
+	form_is(ag_buf_str(&b), "grant_type", AG_GRANT_TOKEN_EXCHANGE, "exchange form: grant_type");
+	form_is(ag_buf_str(&b), "scope", "openid profile email offline_access read:data write:data",
 	    "exchange form: scope merged with the SDK default");
-	free(v);
-	v = form_get(ag_buf_str(&b), "subject_token");
-	is_str(v, "sub-tok", "exchange form: subject_token");
-	free(v);
-	v = form_get(ag_buf_str(&b), "audience");
-	is_str(v, "https://api.example.test/", "exchange form: audience");
-	free(v);
-	v = form_get(ag_buf_str(&b), "actor_token_type");
-	is_str(v, "urn:acme:actor", "exchange form: actor_token_type");
-	free(v);
+	form_is(ag_buf_str(&b), "subject_token", "sub-tok", "exchange form: subject_token");
+	form_is(ag_buf_str(&b), "audience", "https://api.example.test/", "exchange form: audience");
+	form_is(ag_buf_str(&b), "actor_token_type", "urn:acme:actor", "exchange form: actor_token_type");
 	ag_buf_reset(&b);
 	q.actor_token = NULL;
 	q.audience = NULL;
