@@ -11,6 +11,8 @@
  *	authgate [-c file] fetch [--method M] [--data BODY] ... URL
  *	authgate keygen [--alg ES256|RS256] [--out FILE]
  *	authgate [-c file] accounts list | disconnect ID ...
+ *	authgate [-c file] ciba --login-hint SUB --binding-message TEXT ...
+ *	authgate [-c file] exchange --subject-token T --subject-token-type URI ...
  *
  * Exit status: 0 success, 1 failure (one line on stderr), 2 bad usage.
  */
@@ -22,6 +24,7 @@
 #include "app.h"
 #include "cmd-keygen.h"
 #include "cmd-accounts.h"
+#include "cmd-grant.h"
 #include "cmd-sessions.h"
 #include "cmd-token.h"
 #include "crypto.h"
@@ -70,6 +73,13 @@ static const char usage_text[] =
 "                         a Token Vault connection's access token\n"
 "  accounts list [--json] | disconnect ID [--set-cookie] [--session ID]\n"
 "                         connected accounts (Auth0 My Account API)\n"
+"  ciba --login-hint SUB --binding-message TEXT [--scope S] [--audience A]\n"
+"       [--requested-expiry N]\n"
+"                         backchannel login (CIBA): wait for the user's\n"
+"                         approval on their device, print the tokens\n"
+"  exchange --subject-token T|- --subject-token-type URI [--audience A]\n"
+"           [--scope S] [--actor-token T|- --actor-token-type URI]\n"
+"                         RFC 8693 token exchange, print the tokens\n"
 "\n"
 "Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
 
@@ -432,6 +442,10 @@ main(int argc, char *argv[])
 		return ag_cmd_keygen(argc, argv);
 	if (strcmp(cmd, "accounts") == 0)
 		return with_app(ag_cmd_accounts, argc, argv);
+	if (strcmp(cmd, "ciba") == 0)
+		return with_app(ag_cmd_ciba, argc, argv);
+	if (strcmp(cmd, "exchange") == 0)
+		return with_app(ag_cmd_exchange, argc, argv);
 	fprintf(stderr, "authgate: unknown command '%s'\n", cmd);
 	return usage(stderr);
 }

@@ -586,6 +586,12 @@ read_file(const char *name, struct ag_buf *out)
 	return r;
 }
 
+int
+ag_cmd_read_file(const char *name, struct ag_buf *out)
+{
+	return read_file(name, out);
+}
+
 /* A --header value as ag_http_do takes it, or a usage message. */
 static int
 check_header(const char *h)

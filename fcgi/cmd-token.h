@@ -22,4 +22,12 @@ int	 ag_cmd_token(struct ag_app *, int argc, char *argv[]);
 /* authgate fetch: an API call with the session's access token. */
 int	 ag_cmd_fetch(struct ag_app *, int argc, char *argv[]);
 
+/*
+ * Read all of file name ("-": standard input) into out, bounded by
+ * out's maximum (AG_ERR_LIMIT), the stack copy wiped: AG_OK, or
+ * AG_ERR_IO.  Also for authgate exchange's tokens on stdin.
+ */
+struct ag_buf;
+int	 ag_cmd_read_file(const char *name, struct ag_buf *out);
+
 #endif

@@ -39,6 +39,27 @@
 #define AG_MAX_FETCH_BODY	(8 * 1024 * 1024) /* --data / --data-file */
 #define AG_MAX_FETCH_HEADERS	32		/* --header options */
 
+/*
+ * authgate ciba (lib/grant.c): the backchannel request's fields, and
+ * how long and how often it polls.  Auth0 allows binding messages of
+ * 64 characters; a provider's expires_in and interval are capped, so a
+ * misbehaving one cannot park the command for days or hammer itself.
+ */
+#define AG_MAX_BINDING_MESSAGE	64		/* bytes of binding_message */
+#define AG_MAX_LOGIN_HINT_SUB	256		/* bytes of the login hint's sub */
+#define AG_MAX_AUTH_REQ_ID	1024		/* bytes of the provider's auth_req_id */
+#define AG_CIBA_MAX_EXPIRY	3600		/* seconds waited at most */
+#define AG_CIBA_DEFAULT_INTERVAL 5		/* seconds between polls, no interval */
+#define AG_CIBA_MAX_INTERVAL	60		/* a provider's interval, capped */
+#define AG_CIBA_SLOW_DOWN	5		/* seconds added per slow_down */
+#define AG_CIBA_MAX_POLLS	1000		/* polls of one request */
+
+/* authgate exchange (RFC 8693): the SDK's subject_token_type bounds. */
+#define AG_TOKEN_TYPE_MIN	10		/* bytes of subject_token_type, at least */
+#define AG_TOKEN_TYPE_MAX	100		/* and at most */
+#define AG_URN_NID_MAX		32		/* bytes of a URN's namespace id */
+#define AG_ACTOR_TOKEN_TYPE_MAX	1024		/* bytes of actor_token_type */
+
 /* Back-channel logout tokens. */
 #define AG_BCLOGOUT_MAX_AGE	600		/* seconds a logout token may be old */
 #define AG_BCLOGOUT_MAX_JTI	256		/* bytes of its jti */

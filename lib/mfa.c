@@ -265,7 +265,7 @@ read_answer(const struct ag_http_resp *resp, const char *step,
     char *why)
 {
 	if (resp->status < 200 || resp->status > 299)
-		return ag_oidc_error(resp, step, err, why);
+		return ag_oidc_oauth_error(resp, step, err, why);
 	if (ag_json_parse(ag_buf_str(&resp->body), resp->body.len,
 	    AG_MAX_IDP_RESPONSE, out) != AG_OK ||
 	    ag_json_type(*out) != want) {

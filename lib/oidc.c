@@ -1053,7 +1053,7 @@ oauth_error(const struct ag_http_resp *resp, const char *step,
 }
 
 int
-ag_oidc_error(const struct ag_http_resp *resp, const char *step,
+ag_oidc_oauth_error(const struct ag_http_resp *resp, const char *step,
     struct ag_oauth_error *err, char *why)
 {
 	return oauth_error(resp, step, err, why);

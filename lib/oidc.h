@@ -144,6 +144,15 @@ int	 ag_oidc_token(struct ag_oidc *, const char *form,
 	    struct ag_tokens *, struct ag_oauth_error *, char *why);
 
 /*
+ * Read a provider's non-success answer resp (any endpoint: the token
+ * endpoint, CIBA, Auth0's MFA API...; step names it for why): err filled from a JSON {error, error_description} body (the
+ * description sanitised; err->raw owned by err, free with
+ * ag_oauth_error_clear), else only err->status.  Always AG_ERR_PROVIDER.
+ */
+int	 ag_oidc_oauth_error(const struct ag_http_resp *resp, const char *step,
+	    struct ag_oauth_error *err, char *why);
+
+/*
  * POST form (already encoded) plus the configured client authentication
  * to url (an endpoint of the provider other than the token endpoint:
  * CIBA's backchannel_authentication_endpoint, Auth0's /mfa/challenge...).
@@ -153,17 +162,6 @@ int	 ag_oidc_token(struct ag_oidc *, const char *form,
  */
 int	 ag_oidc_client_post(struct ag_oidc *, const char *url,
 	    const char *form, struct ag_http_resp *resp, char *why);
-
-/*
- * Read a provider's non-success answer (any endpoint: the token
- * endpoint, Auth0's MFA API...) into err: status, and error and a
- * sanitised error_description when the body is a JSON object with an
- * "error" string (raw keeps that object).  why names step and status.
- * Always returns AG_ERR_PROVIDER; err is owned by the caller
- * (ag_oauth_error_clear).
- */
-int	 ag_oidc_error(const struct ag_http_resp *, const char *step,
-	    struct ag_oauth_error *err, char *why);
 
 /* What an ID token must match. */
 struct ag_id_expect {

@@ -52,6 +52,23 @@
 //                         carry a server nonce (a first proof without one
 //                         gets use_dpop_nonce).  stats.dpop_nonce_errors
 //                         counts the use_dpop_nonce answers
+//   IDP_CIBA              "1": OpenID CIBA in poll mode for the default client
+//                         (backchannel_authentication_endpoint /backchannel):
+//                         login_hint as Auth0 sends it ({"format":"iss_sub",
+//                         "iss":ISSUER,"sub":SUB}, the iss must be ours),
+//                         binding_message required, as Auth0 wants it (1-64
+//                         letters, digits, spaces and +-_.,:#); requests wait
+//                         for /test/ciba/approve or /deny
+//   IDP_CIBA_INTERVAL     seconds: the interval the backchannel answer names
+//                         (default: none, the client's 5 s)
+//   IDP_TOKEN_EXCHANGE    "1": RFC 8693 token exchange for the default client:
+//                         subject_token an access token this provider issued,
+//                         typed urn:authgate-test:access-token (a custom type,
+//                         as Auth0's Custom Token Exchange wants) or
+//                         urn:ietf:params:oauth:token-type:access_token; an
+//                         optional actor token of the same kind; audience one
+//                         of EXCHANGE_AUDIENCES (else invalid_target); answers
+//                         a new access token of the subject's user
 //
 // Refresh tokens: a rotated (consumed) refresh token presented again is
 // reuse: the library answers invalid_grant and revokes the whole grant
@@ -77,6 +94,16 @@
 //                         is also appended, one a line, to IDP_ISSUED_FILE
 //                         (default tests/.run/idp-issued.txt; "none": no
 //                         file) for tests/integration/zz-secrets-in-logs
+//   GET  /test/ciba/pending   JSON: the CIBA requests waiting for the user
+//                         [{sub, binding_message, scope, login_hint}]
+//   POST /test/ciba/approve?sub=S | /test/ciba/deny?sub=S
+//                         the user S approves (a grant for the requested
+//                         scope) or denies (access_denied) every pending
+//                         request of theirs: {"answered": N}
+//   POST /test/ciba/slow-down?n=N   the next N polls that would answer
+//                         authorization_pending answer slow_down instead
+//   stats.ciba: {requests, polls: [ms timestamps]}; stats.exchange: the
+//                         last exchange {sub, audience, scope, actor}
 
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -92,6 +119,14 @@ const RESOURCES = {
 	'https://analytics.example.test/': 'read',
 };
 const KEYS_DIR = new URL('../data/keys/', import.meta.url);
+
+// IDP_CIBA=1 / IDP_TOKEN_EXCHANGE=1.
+const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const EXCHANGE_TYPES = new Set(['urn:authgate-test:access-token',
+    'urn:ietf:params:oauth:token-type:access_token']);
+const EXCHANGE_AUDIENCES = new Set(['https://api.example.test/',
+    'https://analytics.example.test/', 'urn:authgate-test:api']);
 
 const env = process.env;
 const host = env.IDP_HOST || '127.0.0.1';
@@ -185,6 +220,12 @@ function clientsFromEnv(port) {
 		c.backchannel_logout_uri = env.IDP_BACKCHANNEL_LOGOUT_URI;
 		c.backchannel_logout_session_required = true;
 	}
+	if (env.IDP_CIBA === '1') {
+		c.grant_types = [...c.grant_types, CIBA_GRANT];
+		c.backchannel_token_delivery_mode = 'poll';
+	}
+	if (env.IDP_TOKEN_EXCHANGE === '1')
+		c.grant_types = [...c.grant_types, EXCHANGE_GRANT];
 	if (env.IDP_MORE_CLIENTS !== '1')
 		return [c];
 	const jwks = JSON.parse(fs.readFileSync(new URL('jwks.json', KEYS_DIR), 'utf8'));
@@ -269,6 +310,7 @@ function resetStats() {
 		revocation: 0, end_session: 0, backchannel: { sent: 0, errors: 0 },
 		authorization: 0, discovery: 0, jwks: 0, par: 0,
 		grants_revoked: 0, client_auth: {},
+		ciba: { requests: 0, polls: [] }, exchange: null,
 	});
 	stats.token.reused = 0;
 }
@@ -357,6 +399,147 @@ function configureDpop(config) {
 	config.enabledJWA = { dPoPSigningAlgValues: ['ES256', 'RS256', 'PS256'] };
 	for (const c of config.clients)
 		c.dpop_bound_access_tokens = true;
+// IDP_CIBA=1: CIBA in poll mode; the "authentication device" is the
+// test hooks below (pending requests by sub).
+function configureCiba(config, ciba, issuer) {
+	config.features.ciba = {
+		enabled: true,
+		deliveryModes: ['poll'],
+		// Auth0's login_hint: {"format":"iss_sub","iss":...,"sub":...}.
+		async processLoginHint(ctx, loginHint) {
+			let h;
+			try {
+				h = JSON.parse(loginHint);
+			} catch {
+				throw new errors.InvalidRequest('login_hint is not JSON');
+			}
+			if (h?.format !== 'iss_sub' || h.iss !== issuer ||
+			    typeof h.sub !== 'string')
+				throw new errors.InvalidRequest('login_hint must be ' +
+				    '{"format":"iss_sub","iss":<issuer>,"sub":<sub>}');
+			return h.sub;
+		},
+		async validateBindingMessage(ctx, msg) {
+			if (!msg || !/^[\p{L}\p{N} +\-_.,:#]{1,64}$/u.test(msg))
+				throw new errors.InvalidBindingMessage('binding_message ' +
+				    'is required: 1-64 letters, digits, spaces and +-_.,:#');
+		},
+		async validateRequestContext() {},
+		async verifyUserCode() {},
+		async triggerAuthenticationDevice(ctx, request, account) {
+			stats.ciba.requests++;
+			ciba.pending.set(request.jti, {
+				sub: account.accountId,
+				binding_message: request.params.binding_message,
+				login_hint: request.params.login_hint,
+				scope: request.scope,
+			});
+		},
+	};
+	config.ttl.BackchannelAuthenticationRequest = (ctx) =>
+	    Math.min(600, Number(ctx?.oidc?.params?.requested_expiry) || 600);
+}
+
+// GET /test/ciba/pending, POST /test/ciba/{approve,deny,slow-down}.
+async function cibaHook(provider, ciba, ctx) {
+	const what = ctx.path.slice('/test/ciba/'.length);
+	ctx.type = 'json';
+	if (what === 'pending' && ctx.method === 'GET') {
+		ctx.body = JSON.stringify([...ciba.pending.values()]);
+		return;
+	}
+	if (ctx.method !== 'POST') {
+		ctx.status = 405;
+		return;
+	}
+	if (what === 'slow-down') {
+		ciba.slowDown = Number(ctx.query.n || 1);
+		ctx.body = JSON.stringify({ slowDown: ciba.slowDown });
+		return;
+	}
+	if (what !== 'approve' && what !== 'deny') {
+		ctx.status = 404;
+		return;
+	}
+	let n = 0;
+	for (const [id, p] of [...ciba.pending]) {
+		if (p.sub !== String(ctx.query.sub || ''))
+			continue;
+		ciba.pending.delete(id);
+		const request = await provider.BackchannelAuthenticationRequest.find(id);
+		if (!request)
+			continue;
+		if (what === 'deny') {
+			await provider.backchannelResult(request,
+			    new errors.AccessDenied('the user denied the request'));
+		} else {
+			const grant = new provider.Grant({
+				accountId: request.accountId, clientId: request.clientId,
+			});
+			grant.addOIDCScope(request.scope);
+			await grant.save();
+			await provider.backchannelResult(request, grant);
+		}
+		n++;
+	}
+	ctx.body = JSON.stringify({ answered: n });
+}
+
+// After the library: the interval in the backchannel answer, the polls
+// counted, authorization_pending turned into slow_down when asked.
+function cibaAfter(ciba, ctx) {
+	if (ctx.oidc?.route === 'backchannel_authentication' && ctx.status === 200 &&
+	    env.IDP_CIBA_INTERVAL && ctx.body && typeof ctx.body === 'object')
+		ctx.body = { ...ctx.body, interval: Number(env.IDP_CIBA_INTERVAL) };
+	if (ctx.oidc?.route !== 'token' || ctx.oidc.params?.grant_type !== CIBA_GRANT)
+		return;
+	stats.ciba.polls.push(Date.now());
+	if (ciba.slowDown > 0 && ctx.status === 400 &&
+	    ctx.body?.error === 'authorization_pending') {
+		ciba.slowDown--;
+		ctx.body = { error: 'slow_down', error_description: 'you are polling too quickly' };
+	}
+}
+
+// IDP_TOKEN_EXCHANGE=1: RFC 8693 for access tokens of this provider.
+function registerTokenExchange(provider, config) {
+	const findToken = async (value, type, name) => {
+		if (!EXCHANGE_TYPES.has(type))
+			throw new errors.InvalidRequest(`unsupported ${name}_type`);
+		const at = await provider.AccessToken.find(value);
+		if (!at)
+			throw new errors.InvalidGrant(`${name} invalid or expired`);
+		return at;
+	};
+	provider.registerGrantType(EXCHANGE_GRANT, async (ctx) => {
+		const p = ctx.oidc.params;
+		if (!p.subject_token || !p.subject_token_type)
+			throw new errors.InvalidRequest('subject_token and subject_token_type are required');
+		const subject = await findToken(p.subject_token, p.subject_token_type, 'subject_token');
+		let actor = null;
+		if (p.actor_token)
+			actor = await findToken(p.actor_token, p.actor_token_type, 'actor_token');
+		if (p.audience && !EXCHANGE_AUDIENCES.has(p.audience))
+			throw new errors.InvalidTarget('unknown audience');
+		const scope = String(p.scope || '').split(' ')
+		    .filter((x) => config.scopes.includes(x) && x !== 'offline_access').join(' ');
+		const at = new provider.AccessToken({
+			accountId: subject.accountId, client: ctx.oidc.client,
+			grantId: subject.grantId, gty: 'token_exchange',
+			scope: scope || undefined,
+		});
+		const value = await at.save();
+		stats.exchange = {
+			sub: subject.accountId, audience: p.audience || null,
+			scope, actor: actor ? actor.accountId : null,
+		};
+		ctx.body = {
+			access_token: value, token_type: 'Bearer',
+			issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+			expires_in: at.expiration, scope: at.scope,
+		};
+	}, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type',
+	    'audience', 'scope', 'requested_token_type']);
 }
 
 async function main() {
@@ -456,6 +639,9 @@ async function main() {
 		configureResources(config);
 	if (env.IDP_DPOP === '1' || env.IDP_DPOP === 'nonce')
 		configureDpop(config);
+	const ciba = { pending: new Map(), slowDown: 0 };
+	if (env.IDP_CIBA === '1')
+		configureCiba(config, ciba, issuer);
 	if (env.IDP_ROTATE_REFRESH_TOKEN === '1')
 		config.rotateRefreshToken = true;
 	else if (env.IDP_ROTATE_REFRESH_TOKEN === '0')
@@ -465,6 +651,8 @@ async function main() {
 	provider.proxy = false;
 	if (env.IDP_AUTH0_VAULT === '1')	// Token Vault, My Account API
 		(await import('./auth0-vault.mjs')).installAuth0Vault(provider, { issuer, errors, log });
+	if (env.IDP_TOKEN_EXCHANGE === '1')
+		registerTokenExchange(provider, config);
 	// ID tokens always carry sid, as Auth0's do (the library adds it only
 	// for clients registered for back-channel logout).
 	if (env.IDP_ALWAYS_SID !== '0')
@@ -600,6 +788,10 @@ async function main() {
 			ctx.body = JSON.stringify(results);
 			return;
 		}
+		if (path.startsWith('/test/ciba/')) {
+			await cibaHook(provider, ciba, ctx);
+			return;
+		}
 		const basic = /^basic /i.test(ctx.get('authorization'));
 		if (tokenDelay > 0 && ctx.method === 'POST' && /\/token$/.test(path)) {
 			// Slow token endpoint: parallel refreshes overlap for sure.
@@ -618,6 +810,8 @@ async function main() {
 				    new URLSearchParams(u.hash.slice(1)).get('code'));
 			} catch { /* not a URL */ }
 		}
+		if (env.IDP_CIBA === '1')
+			cibaAfter(ciba, ctx);
 		switch (ctx.oidc?.route) {
 		case 'token': stats.token.total++; break;
 		case 'userinfo': stats.userinfo++; break;
