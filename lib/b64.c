@@ -17,38 +17,41 @@ encode(struct ag_buf *out, const void *in, size_t n, const char *alpha,
     int pad)
 {
 	const unsigned char *p = in;
-	char q[4];
-	size_t i;
+	size_t i, olen;
+	char *q;
 	int r;
 
 	/* Room for exactly the output, so a bounded buffer may be exact. */
 	if (n > SIZE_MAX / 2)
 		return AG_ERR_LIMIT;
-	if ((r = ag_buf_reserve(out, pad ? (n + 2) / 3 * 4 :
-	    n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0))) != AG_OK)
+	olen = pad ? (n + 2) / 3 * 4 : n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+	if ((r = ag_buf_reserve(out, olen)) != AG_OK)
 		return r;
 
+	/* Straight into the reserved room. */
+	q = out->data + out->len;
 	for (i = 0; i + 2 < n; i += 3) {
-		q[0] = alpha[p[i] >> 2];
-		q[1] = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		q[2] = alpha[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-		q[3] = alpha[p[i + 2] & 63];
-		if ((r = ag_buf_add(out, q, 4)) != AG_OK)
-			return r;
+		*q++ = alpha[p[i] >> 2];
+		*q++ = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		*q++ = alpha[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		*q++ = alpha[p[i + 2] & 63];
 	}
 	if (n - i == 1) {
-		q[0] = alpha[p[i] >> 2];
-		q[1] = alpha[(p[i] & 3) << 4];
-		q[2] = q[3] = '=';
-		return ag_buf_add(out, q, pad ? 4 : 2);
+		*q++ = alpha[p[i] >> 2];
+		*q++ = alpha[(p[i] & 3) << 4];
+		if (pad) {
+			*q++ = '=';
+			*q++ = '=';
+		}
+	} else if (n - i == 2) {
+		*q++ = alpha[p[i] >> 2];
+		*q++ = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		*q++ = alpha[(p[i + 1] & 15) << 2];
+		if (pad)
+			*q++ = '=';
 	}
-	if (n - i == 2) {
-		q[0] = alpha[p[i] >> 2];
-		q[1] = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		q[2] = alpha[(p[i + 1] & 15) << 2];
-		q[3] = '=';
-		return ag_buf_add(out, q, pad ? 4 : 3);
-	}
+	out->len += olen;
+	out->data[out->len] = '\0';
 	return AG_OK;
 }
 
@@ -88,48 +91,49 @@ b64url_value(unsigned char c)
 	return b64url_values[c];
 }
 
-/* Undo a partial decode: out as it was before the call. */
-static int
-rollback(struct ag_buf *out, size_t mark, int r)
-{
-	out->len = mark;
-	if (out->data != NULL)
-		out->data[mark] = '\0';
-	return r;
-}
-
 int
 ag_b64url_decode(struct ag_buf *out, const char *in, size_t n)
 {
-	unsigned char o[3];
+	const unsigned char *u = (const unsigned char *)in;
+	unsigned char *o;
 	uint32_t acc;
-	size_t i, j, rem, mark = out->len;
+	size_t i, j, rem, olen;
 	int v, r;
 
 	if (n % 4 == 1)
 		return AG_ERR_PARSE;
-	r = ag_buf_reserve(out, n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0));
-	if (r != AG_OK)
+	olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+	if ((r = ag_buf_reserve(out, olen)) != AG_OK)
 		return r;
+	/*
+	 * Straight into the reserved room; out->len moves only at the
+	 * end, so a refused input leaves out as it was (the bytes already
+	 * written past it are cut off by the NUL and wiped on free).
+	 */
+	o = (unsigned char *)out->data + out->len;
 	for (i = 0; i < n; i += 4) {
 		rem = n - i < 4 ? n - i : 4;
 		acc = 0;
 		for (j = 0; j < 4; j++) {
 			v = 0;
-			if (j < rem &&
-			    (v = b64url_value((unsigned char)in[i + j])) < 0)
-				return rollback(out, mark, AG_ERR_PARSE);
+			if (j < rem && (v = b64url_value(u[i + j])) < 0)
+				goto bad;
 			acc = (acc << 6) | (uint32_t)v;
 		}
-		o[0] = (unsigned char)(acc >> 16);
-		o[1] = (unsigned char)(acc >> 8);
-		o[2] = (unsigned char)acc;
 		/* Non-canonical trailing bits are refused. */
 		if ((rem == 2 && (acc & 0xffff) != 0) ||
 		    (rem == 3 && (acc & 0xff) != 0))
-			return rollback(out, mark, AG_ERR_PARSE);
-		if ((r = ag_buf_add(out, o, rem == 4 ? 3 : rem - 1)) != AG_OK)
-			return rollback(out, mark, r);
+			goto bad;
+		*o++ = (unsigned char)(acc >> 16);
+		if (rem > 2)
+			*o++ = (unsigned char)(acc >> 8);
+		if (rem > 3)
+			*o++ = (unsigned char)acc;
 	}
+	out->len += olen;
+	out->data[out->len] = '\0';
 	return AG_OK;
+bad:
+	out->data[out->len] = '\0';
+	return AG_ERR_PARSE;
 }
