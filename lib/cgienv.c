@@ -774,15 +774,27 @@ claim_base(const char *key)
 static char *
 derived(const char *base, const char *suffix, size_t idx)
 {
-	struct ag_buf b;
+	char num[24], *s, *q;
+	size_t bl = strlen(base), sl;
 
-	ag_buf_init(&b, 0);
-	if ((suffix != NULL ? ag_buf_printf(&b, "%s%s", base, suffix) :
-	    ag_buf_printf(&b, "%s_%zu", base, idx)) != AG_OK) {
-		ag_buf_free(&b);
+	if (suffix == NULL) {
+		/* "_" and the decimal index, written backwards. */
+		q = num + sizeof(num);
+		do {
+			*--q = (char)('0' + idx % 10);
+			idx /= 10;
+		} while (idx != 0);
+		*--q = '_';
+		suffix = q;
+		sl = (size_t)(num + sizeof(num) - q);
+	} else
+		sl = strlen(suffix);
+	if ((s = malloc(bl + sl + 1)) == NULL)
 		return NULL;
-	}
-	return ag_buf_take(&b);
+	memcpy(s, base, bl);
+	memcpy(s + bl, suffix, sl);
+	s[bl + sl] = '\0';
+	return s;
 }
 
 /*
