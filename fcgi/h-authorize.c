@@ -39,6 +39,7 @@
  * authorizer rolls the session and refreshes tokens as the wrapper
  * does.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -70,42 +71,37 @@ struct line {
 	const char	*p;	/* start of the line */
 	size_t		 len;	/* with its CRLF */
 	size_t		 nlen;	/* length of NAME */
-	size_t		 i;	/* position in the output */
-	int		 drop;
 };
 
-static int
-line_cmp(const void *a, const void *b)
+/* FNV-1a of the n bytes of a name, upper-cased. */
+static size_t
+hash_icase(const char *s, size_t n)
 {
-	const struct line *x = a, *y = b;
-	size_t n = x->nlen < y->nlen ? x->nlen : y->nlen;
-	int c;
+	uint32_t h = 2166136261u;
+	unsigned char c;
+	size_t i;
 
-	if ((c = strncasecmp(x->p + 9, y->p + 9, n)) != 0)
-		return c;
-	if (x->nlen != y->nlen)
-		return x->nlen < y->nlen ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static int
-line_pos(const void *a, const void *b)
-{
-	const struct line *x = a, *y = b;
-
-	return x->i < y->i ? -1 : x->i > y->i;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 'a' && c <= 'z')
+			c -= 'a' - 'A';
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
 }
 
 /*
  * Append to out the lines of in, keeping of the names equal but for
- * case only the first.  AG_ERR_NOMEM.
+ * case only the first: one pass, the kept names in an open-addressing
+ * table of line indices.  AG_ERR_NOMEM.
  */
 static int
 dedupe_icase(const char *in, struct ag_buf *out)
 {
-	struct line *v = NULL;
+	struct line *v = NULL, *k;
+	size_t *slot = NULL;
 	const char *p, *nl;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, cap = 0, i, h, mask;
 	int r = AG_OK;
 
 	for (p = in; *p != '\0'; p = nl + 1) {
@@ -114,7 +110,7 @@ dedupe_icase(const char *in, struct ag_buf *out)
 		if (n == cap) {
 			struct line *nv;
 
-			cap = cap ? cap * 2 : 256;
+			cap = cap ? cap * 2 : 64;
 			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
 				r = AG_ERR_NOMEM;
 				goto out;
@@ -124,27 +120,41 @@ dedupe_icase(const char *in, struct ag_buf *out)
 		v[n].p = p;
 		v[n].len = (size_t)(nl - p + 1);
 		v[n].nlen = strcspn(p + 9, ":");
-		v[n].i = n;
-		v[n].drop = 0;
 		n++;
 	}
 	if (n == 0)
 		goto out;
-	qsort(v, n, sizeof(*v), line_cmp);
-	for (i = 1; i < n; i++)
-		if (v[i].nlen == v[i - 1].nlen &&
-		    strncasecmp(v[i].p + 9, v[i - 1].p + 9, v[i].nlen) == 0) {
-			v[i].drop = 1;
+	/* At most half full; SIZE_MAX marks a free slot. */
+	for (mask = 64; mask < 2 * n; mask *= 2)
+		;
+	if ((slot = reallocarray(NULL, mask, sizeof(*slot))) == NULL) {
+		r = AG_ERR_NOMEM;
+		goto out;
+	}
+	memset(slot, 0xff, mask * sizeof(*slot));
+	/* One allocation for the answer (only a hint: failure is seen below). */
+	(void)ag_buf_reserve(out, (size_t)(p - in));
+	mask--;
+	for (i = 0; i < n && r == AG_OK; i++) {
+		for (h = hash_icase(v[i].p + 9, v[i].nlen) & mask;
+		    slot[h] != SIZE_MAX; h = (h + 1) & mask) {
+			k = &v[slot[h]];
+			if (k->nlen == v[i].nlen &&
+			    strncasecmp(k->p + 9, v[i].p + 9, k->nlen) == 0)
+				break;
+		}
+		if (slot[h] != SIZE_MAX) {
 			ag_warn("authorize: %.*s dropped: it differs from "
 			    "%.*s only in case, and the server upper-cases "
 			    "names", (int)v[i].nlen, v[i].p + 9,
-			    (int)v[i - 1].nlen, v[i - 1].p + 9);
+			    (int)k->nlen, k->p + 9);
+			continue;
 		}
-	qsort(v, n, sizeof(*v), line_pos);
-	for (i = 0; i < n && r == AG_OK; i++)
-		if (!v[i].drop)
-			r = ag_buf_add(out, v[i].p, v[i].len);
+		slot[h] = i;
+		r = ag_buf_add(out, v[i].p, v[i].len);
+	}
 out:
+	free(slot);
 	free(v);
 	return r;
 }

@@ -17,38 +17,41 @@ encode(struct ag_buf *out, const void *in, size_t n, const char *alpha,
     int pad)
 {
 	const unsigned char *p = in;
-	char q[4];
-	size_t i;
+	size_t i, olen;
+	char *q;
 	int r;
 
 	/* Room for exactly the output, so a bounded buffer may be exact. */
 	if (n > SIZE_MAX / 2)
 		return AG_ERR_LIMIT;
-	if ((r = ag_buf_reserve(out, pad ? (n + 2) / 3 * 4 :
-	    n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0))) != AG_OK)
+	olen = pad ? (n + 2) / 3 * 4 : n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+	if ((r = ag_buf_reserve(out, olen)) != AG_OK)
 		return r;
 
+	/* Straight into the reserved room. */
+	q = out->data + out->len;
 	for (i = 0; i + 2 < n; i += 3) {
-		q[0] = alpha[p[i] >> 2];
-		q[1] = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		q[2] = alpha[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-		q[3] = alpha[p[i + 2] & 63];
-		if ((r = ag_buf_add(out, q, 4)) != AG_OK)
-			return r;
+		*q++ = alpha[p[i] >> 2];
+		*q++ = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		*q++ = alpha[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		*q++ = alpha[p[i + 2] & 63];
 	}
 	if (n - i == 1) {
-		q[0] = alpha[p[i] >> 2];
-		q[1] = alpha[(p[i] & 3) << 4];
-		q[2] = q[3] = '=';
-		return ag_buf_add(out, q, pad ? 4 : 2);
+		*q++ = alpha[p[i] >> 2];
+		*q++ = alpha[(p[i] & 3) << 4];
+		if (pad) {
+			*q++ = '=';
+			*q++ = '=';
+		}
+	} else if (n - i == 2) {
+		*q++ = alpha[p[i] >> 2];
+		*q++ = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		*q++ = alpha[(p[i + 1] & 15) << 2];
+		if (pad)
+			*q++ = '=';
 	}
-	if (n - i == 2) {
-		q[0] = alpha[p[i] >> 2];
-		q[1] = alpha[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		q[2] = alpha[(p[i + 1] & 15) << 2];
-		q[3] = '=';
-		return ag_buf_add(out, q, pad ? 4 : 3);
-	}
+	out->len += olen;
+	out->data[out->len] = '\0';
 	return AG_OK;
 }
 
@@ -64,72 +67,78 @@ ag_b64_encode(struct ag_buf *out, const void *in, size_t n)
 	return encode(out, in, n, b64_alpha, 1);
 }
 
-/* The value of each byte in the base64url alphabet, -1 elsewhere. */
-static const signed char b64url_values[256] = {
-	['A'] = 0, ['B'] = 1, ['C'] = 2, ['D'] = 3, ['E'] = 4, ['F'] = 5,
-	['G'] = 6, ['H'] = 7, ['I'] = 8, ['J'] = 9, ['K'] = 10, ['L'] = 11,
-	['M'] = 12, ['N'] = 13, ['O'] = 14, ['P'] = 15, ['Q'] = 16, ['R'] = 17,
-	['S'] = 18, ['T'] = 19, ['U'] = 20, ['V'] = 21, ['W'] = 22, ['X'] = 23,
-	['Y'] = 24, ['Z'] = 25, ['a'] = 26, ['b'] = 27, ['c'] = 28, ['d'] = 29,
-	['e'] = 30, ['f'] = 31, ['g'] = 32, ['h'] = 33, ['i'] = 34, ['j'] = 35,
-	['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39, ['o'] = 40, ['p'] = 41,
-	['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45, ['u'] = 46, ['v'] = 47,
-	['w'] = 48, ['x'] = 49, ['y'] = 50, ['z'] = 51, ['0'] = 52, ['1'] = 53,
-	['2'] = 54, ['3'] = 55, ['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59,
-	['8'] = 60, ['9'] = 61, ['-'] = 62, ['_'] = 63,
+/* 1 + the value of each byte in the base64url alphabet, 0 elsewhere. */
+static const unsigned char b64url_values[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5,
+	['F'] = 6, ['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10,
+	['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+	['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20,
+	['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25,
+	['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+	['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+	['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+	['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45,
+	['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+	['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55,
+	['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+	['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
 };
-
-static int
-b64url_value(unsigned char c)
-{
-	/* 'A' is the only valid byte whose value is 0. */
-	if (b64url_values[c] == 0 && c != 'A')
-		return -1;
-	return b64url_values[c];
-}
-
-/* Undo a partial decode: out as it was before the call. */
-static int
-rollback(struct ag_buf *out, size_t mark, int r)
-{
-	out->len = mark;
-	if (out->data != NULL)
-		out->data[mark] = '\0';
-	return r;
-}
 
 int
 ag_b64url_decode(struct ag_buf *out, const char *in, size_t n)
 {
-	unsigned char o[3];
+	const unsigned char *u = (const unsigned char *)in;
+	unsigned char *o;
 	uint32_t acc;
-	size_t i, j, rem, mark = out->len;
-	int v, r;
+	size_t i, rem, olen;
+	unsigned a, b, c, d;
+	int r;
 
 	if (n % 4 == 1)
 		return AG_ERR_PARSE;
-	r = ag_buf_reserve(out, n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0));
-	if (r != AG_OK)
+	olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+	if ((r = ag_buf_reserve(out, olen)) != AG_OK)
 		return r;
-	for (i = 0; i < n; i += 4) {
-		rem = n - i < 4 ? n - i : 4;
-		acc = 0;
-		for (j = 0; j < 4; j++) {
-			v = 0;
-			if (j < rem &&
-			    (v = b64url_value((unsigned char)in[i + j])) < 0)
-				return rollback(out, mark, AG_ERR_PARSE);
-			acc = (acc << 6) | (uint32_t)v;
-		}
-		o[0] = (unsigned char)(acc >> 16);
-		o[1] = (unsigned char)(acc >> 8);
-		o[2] = (unsigned char)acc;
+	/*
+	 * Straight into the reserved room; out->len moves only at the
+	 * end, so a refused input leaves out as it was (the bytes already
+	 * written past it are cut off by the NUL and wiped on free).
+	 */
+	o = (unsigned char *)out->data + out->len;
+	/* Whole groups of four, then the tail of two or three. */
+	for (i = 0; i + 4 <= n; i += 4) {
+		a = b64url_values[u[i]];
+		b = b64url_values[u[i + 1]];
+		c = b64url_values[u[i + 2]];
+		d = b64url_values[u[i + 3]];
+		if (a == 0 || b == 0 || c == 0 || d == 0)
+			goto bad;
+		acc = (uint32_t)(a - 1) << 18 | (uint32_t)(b - 1) << 12 |
+		    (uint32_t)(c - 1) << 6 | (uint32_t)(d - 1);
+		*o++ = (unsigned char)(acc >> 16);
+		*o++ = (unsigned char)(acc >> 8);
+		*o++ = (unsigned char)acc;
+	}
+	if ((rem = n - i) != 0) {
+		a = b64url_values[u[i]];
+		b = b64url_values[u[i + 1]];
+		c = rem == 3 ? b64url_values[u[i + 2]] : 1;
+		if (a == 0 || b == 0 || c == 0)
+			goto bad;
+		acc = (uint32_t)(a - 1) << 18 | (uint32_t)(b - 1) << 12 |
+		    (uint32_t)(c - 1) << 6;
 		/* Non-canonical trailing bits are refused. */
 		if ((rem == 2 && (acc & 0xffff) != 0) ||
 		    (rem == 3 && (acc & 0xff) != 0))
-			return rollback(out, mark, AG_ERR_PARSE);
-		if ((r = ag_buf_add(out, o, rem == 4 ? 3 : rem - 1)) != AG_OK)
-			return rollback(out, mark, r);
+			goto bad;
+		*o++ = (unsigned char)(acc >> 16);
+		if (rem == 3)
+			*o++ = (unsigned char)(acc >> 8);
 	}
+	out->len += olen;
+	out->data[out->len] = '\0';
 	return AG_OK;
+bad:
+	out->data[out->len] = '\0';
+	return AG_ERR_PARSE;
 }

@@ -484,6 +484,25 @@ utf8_seq(const unsigned char *s, size_t len, size_t *bad)
  * string (caller ag_strfree()s it), or NULL when a rule drops the
  * value.  Drops and repairs are logged once each, by name.
  */
+/*
+ * 1 when clean_value() would leave the len bytes at s as they are: no
+ * control byte, no invalid UTF-8 (NUL is a control byte).
+ */
+static int
+already_clean(const unsigned char *s, size_t len)
+{
+	size_t i, n, bad;
+
+	for (i = 0; i < len; i += n) {
+		if (s[i] >= 0x20 && s[i] < 0x7f)
+			n = 1;
+		else if (s[i] < 0x80 || (n = utf8_seq(s + i, len - i,
+		    &bad)) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 static int
 clean_value(const char *name, const char *in, size_t len, size_t max,
     char **out)
@@ -502,6 +521,20 @@ clean_value(const char *name, const char *in, size_t len, size_t max,
 	/* Repairs never shorten a value, so this bounds the work. */
 	if (len > max)
 		goto toolong;
+	/* The common case: nothing to repair, one copy. */
+	if (already_clean(s, len)) {
+		if (shellshock(in)) {
+			ag_warn("cgienv: %s dropped: value is a shell "
+			    "function definition", name);
+			goto out;
+		}
+		if ((*out = ag_strndup(in, len)) == NULL)
+			r = AG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = ag_buf_reserve(&b, len)) == AG_ERR_NOMEM)
+		goto out;
+	r = AG_OK;
 	for (i = 0; i < len && r == AG_OK; i += n) {
 		if (s[i] < 0x20 || s[i] == 0x7f) {
 			r = ag_buf_putc(&b, ' ');
@@ -748,15 +781,27 @@ claim_base(const char *key)
 static char *
 derived(const char *base, const char *suffix, size_t idx)
 {
-	struct ag_buf b;
+	char num[24], *s, *q;
+	size_t bl = strlen(base), sl;
 
-	ag_buf_init(&b, 0);
-	if ((suffix != NULL ? ag_buf_printf(&b, "%s%s", base, suffix) :
-	    ag_buf_printf(&b, "%s_%zu", base, idx)) != AG_OK) {
-		ag_buf_free(&b);
+	if (suffix == NULL) {
+		/* "_" and the decimal index, written backwards. */
+		q = num + sizeof(num);
+		do {
+			*--q = (char)('0' + idx % 10);
+			idx /= 10;
+		} while (idx != 0);
+		*--q = '_';
+		suffix = q;
+		sl = (size_t)(num + sizeof(num) - q);
+	} else
+		sl = strlen(suffix);
+	if ((s = malloc(bl + sl + 1)) == NULL)
 		return NULL;
-	}
-	return ag_buf_take(&b);
+	memcpy(s, base, bl);
+	memcpy(s + bl, suffix, sl);
+	s[bl + sl] = '\0';
+	return s;
 }
 
 /*
@@ -809,6 +854,10 @@ value_text(const char *name, ag_json *v, size_t max, char **out)
 
 	*out = NULL;
 	ag_buf_init(&b, 0);
+	/* A string is cleaned where it is, without a copy first. */
+	if (ag_json_type(v) == AG_JSON_STRING && ag_json_str(v) != NULL)
+		return clean_value(name, ag_json_str(v), ag_json_str_len(v),
+		    max, out);
 	if ((r = render(v, &b, &nul)) != AG_OK)
 		goto out;
 	if (nul) {
@@ -1237,6 +1286,9 @@ ag_env_authorizer_headers(const struct ag_env_session *s, struct ag_buf *out)
 
 	ag_env_init(&e);
 	if ((r = ag_env_add_session(&e, s)) != AG_OK)
+		goto out;
+	/* Each entry grows by "Variable-", ": " and CRLF less its '='. */
+	if (e.n > 0 && (r = ag_buf_reserve(out, e.total + 11 * e.n)) != AG_OK)
 		goto out;
 	for (i = 0; i < e.n && r == AG_OK; i++) {
 		/* "NAME=value" -> "Variable-NAME: value\r\n" */

@@ -158,6 +158,36 @@ raw:
 }
 
 /*
+ * 1 when the n bytes at s hold a control byte (is_ctl).  Eight bytes at
+ * a time: a session cookie is kilobytes of base64url, and this runs on
+ * every request.  A word that may hold one is checked byte by byte.
+ */
+static int
+has_ctl(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t w, del;
+	size_t i = 0, j;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		del = w ^ (ones * 0x7f);
+		/* Some byte < 0x20, or some byte == 0x7f (a zero in del). */
+		if (((w - ones * 0x20) & ~w & highs) == 0 &&
+		    ((del - ones) & ~del & highs) == 0)
+			continue;
+		for (j = i; j < i + 8; j++)
+			if (is_ctl((unsigned char)s[j]))
+				return 1;
+	}
+	for (; i < n; i++)
+		if (is_ctl((unsigned char)s[i]))
+			return 1;
+	return 0;
+}
+
+/*
  * Store the pair p[0..n) (one ';'-separated piece) in jar, or count it
  * as dropped.  AG_OK or AG_ERR_NOMEM.
  */
@@ -195,9 +225,8 @@ add_pair(struct ag_cookies *jar, const char *p, size_t n)
 	for (i = 0; i < nlen; i++)
 		if (!is_tchar((unsigned char)name[i]))
 			goto drop;
-	for (i = 0; i < vlen; i++)
-		if (is_ctl((unsigned char)value[i]))
-			goto drop;	/* NUL included */
+	if (has_ctl(value, vlen))
+		goto drop;	/* NUL included */
 	if (jar->n >= AG_MAX_COOKIES)
 		goto drop;
 

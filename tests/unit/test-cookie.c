@@ -422,12 +422,55 @@ test_set_limit(void)
 	ag_buf_free(&b);
 }
 
+/*
+ * Control bytes in long values: the scan goes eight bytes at a time, so
+ * each boundary byte (0x00, 0x1f, 0x7f refused; 0x20, 0x7e, 0x80, 0xff
+ * kept) at every position of values of several lengths.
+ */
+static void
+test_parse_ctl_scan(void)
+{
+	static const unsigned char bad[] = { 0x00, 0x01, 0x1f, 0x7f };
+	static const unsigned char good[] = { 0x20, 0x7e, 0x80, 0xa0, 0xff };
+	struct ag_cookies jar;
+	char hdr[64];
+	size_t len, pos, k;
+	int allbad = 1, allgood = 1;
+
+	for (len = 1; len <= 40; len++)
+		for (pos = 0; pos < len; pos++) {
+			for (k = 0; k < sizeof(bad) + sizeof(good); k++) {
+				memcpy(hdr, "a=", 2);
+				memset(hdr + 2, 'x', len);
+				hdr[2 + pos] = (char)(k < sizeof(bad) ? bad[k] :
+				    good[k - sizeof(bad)]);
+				if (k >= sizeof(bad) && pos == 0 &&
+				    hdr[2] == ' ')
+					continue;	/* leading blank trimmed */
+				if (k >= sizeof(bad) && pos == len - 1 &&
+				    hdr[2 + pos] == ' ')
+					continue;	/* trailing blank trimmed */
+				(void)parse_exact(hdr, 2 + len, &jar);
+				if (k < sizeof(bad) && (jar.n != 0 ||
+				    jar.dropped != 1))
+					allbad = 0;
+				if (k >= sizeof(bad) && jar.n != 1)
+					allgood = 0;
+				ag_cookies_free(&jar);
+			}
+		}
+	ok(allbad, "a control byte anywhere in values of 1..40 bytes drops "
+	    "the pair");
+	ok(allgood, "0x20, 0x7e and bytes >= 0x80 anywhere are kept");
+}
+
 int
 main(void)
 {
 	test_parse_basic();
 	test_parse_decode();
 	test_parse_malformed();
+	test_parse_ctl_scan();
 	test_set_exact();
 	test_set_combinations();
 	test_set_refused();

@@ -397,10 +397,123 @@ test_seal(void)
 	ag_clock_set(-1);
 }
 
+/* A bit-at-a-time base64 encoder, the reference for ag_b64*_encode. */
+static void
+ref_b64(const unsigned char *p, size_t n, int url, char *out)
+{
+	const char *a = url ?
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" :
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t bit, o = 0, nbits = n * 8;
+	unsigned v;
+	int k;
+
+	for (bit = 0; bit < nbits; bit += 6) {
+		v = 0;
+		for (k = 0; k < 6; k++) {
+			v <<= 1;
+			if (bit + (size_t)k < nbits &&
+			    (p[(bit + (size_t)k) / 8] >>
+			    (7 - (bit + (size_t)k) % 8)) & 1)
+				v |= 1;
+		}
+		out[o++] = a[v];
+	}
+	while (!url && o % 4 != 0)
+		out[o++] = '=';
+	out[o] = '\0';
+}
+
+/*
+ * The base64 coders, which write straight into the buffer's reserved
+ * room: every length 0..70 against the reference, appending to what
+ * the buffer holds, and the refusals leaving the buffer as it was.
+ */
+static void
+test_b64(void)
+{
+	unsigned char in[70];
+	char want[128], bad[128];
+	struct ag_buf b, d;
+	size_t n, i, pre;
+	int allok = 1, r;
+
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 37 + 11);
+	for (n = 0; n <= sizeof(in); n++) {
+		ag_buf_init(&b, 0);
+		ag_buf_init(&d, 0);
+		ref_b64(in, n, 1, want);
+		if (ag_buf_puts(&b, "x.") != AG_OK ||
+		    ag_b64url_encode(&b, in, n) != AG_OK ||
+		    strcmp(b.data + 2, want) != 0 || b.len != 2 + strlen(want) ||
+		    ag_buf_puts(&d, "y") != AG_OK ||
+		    ag_b64url_decode(&d, want, strlen(want)) != AG_OK ||
+		    d.len != 1 + n || memcmp(d.data + 1, in, n) != 0 ||
+		    d.data[d.len] != '\0')
+			allok = 0;
+		ag_buf_free(&b);
+		ref_b64(in, n, 0, want);
+		if (ag_b64_encode(&b, in, n) != AG_OK ||
+		    strcmp(ag_buf_str(&b), want) != 0)
+			allok = 0;
+		ag_buf_free(&b);
+		ag_buf_free(&d);
+	}
+	ok(allok, "b64: encode/decode of 0..70 bytes match the reference");
+
+	/* A bad byte at every position: refused, out unchanged. */
+	ref_b64(in, 40, 1, want);
+	allok = 1;
+	for (i = 0; i < strlen(want); i++) {
+		memcpy(bad, want, strlen(want) + 1);
+		bad[i] = i % 2 ? '+' : '=';
+		ag_buf_init(&d, 0);
+		(void)ag_buf_puts(&d, "keep");
+		pre = d.len;
+		r = ag_b64url_decode(&d, bad, strlen(bad));
+		if (r != AG_ERR_PARSE || d.len != pre ||
+		    strcmp(d.data, "keep") != 0)
+			allok = 0;
+		ag_buf_free(&d);
+	}
+	ok(allok, "b64: a byte outside the alphabet anywhere is refused, "
+	    "out unchanged");
+
+	ag_buf_init(&d, 0);
+	is_int(ag_b64url_decode(&d, "QUJDR", 5), AG_ERR_PARSE,
+	    "b64: a length of 4k+1 is refused");
+	is_int(ag_b64url_decode(&d, "QR", 2), AG_ERR_PARSE,
+	    "b64: non-canonical trailing bits (2 chars) are refused");
+	is_int(ag_b64url_decode(&d, "QUJ", 3), AG_ERR_PARSE,
+	    "b64: non-canonical trailing bits (3 chars) are refused");
+	is_int(d.len, 0, "b64: nothing left behind by the refusals");
+	is_int(ag_b64url_decode(&d, "QUI", 3), AG_OK, "b64: QUI decodes");
+	is_str(ag_buf_str(&d), "AB", "b64: QUI is AB");
+	ag_buf_free(&d);
+
+	/* A bounded buffer: exactly enough room, and one byte short. */
+	ag_buf_init(&d, 3);
+	is_int(ag_b64url_decode(&d, "QUJD", 4), AG_OK,
+	    "b64: 3 bytes into a buffer of at most 3");
+	is_int(ag_b64url_decode(&d, "QQ", 2), AG_ERR_LIMIT,
+	    "b64: a fourth byte is over the limit");
+	is_str(ag_buf_str(&d), "ABC", "b64: the bounded buffer is unchanged");
+	ag_buf_free(&d);
+	ag_buf_init(&b, 4);
+	is_int(ag_b64url_encode(&b, "ABC", 3), AG_OK,
+	    "b64: 4 characters into a buffer of at most 4");
+	is_int(ag_b64url_encode(&b, "A", 1), AG_ERR_LIMIT,
+	    "b64: more is over the limit");
+	is_str(ag_buf_str(&b), "QUJD", "b64: encoded text kept");
+	ag_buf_free(&b);
+}
+
 int
 main(void)
 {
 	test_sha256_hkdf();
+	test_b64();
 	test_vectors();
 	test_roundtrip_and_tamper();
 	test_seal();
