@@ -431,3 +431,151 @@ dictionary("rule", ["and", "or", "not", "exists", "contains", "true",
                     "false", "=", "==", "!=", "~", "(", ")", ".", "\"",
                     "\\\"", "\\\\", "^", "$", "email", "roles", "sub",
                     "email_verified", "org.name", "\"a.b\""])
+
+# --- dpop -----------------------------------------------------------
+# Line 1 WWW-Authenticate, line 2 DPoP-Nonce, line 3 URL, the rest the
+# 400's body.
+
+NONCE_ERR = '{"error":"use_dpop_nonce","error_description":"x"}'
+DPOP = {
+    "as-400": "\nn-1\nhttps://op.example/oauth/token\n" + NONCE_ERR,
+    "rs-401": 'DPoP error="use_dpop_nonce", error_description="Resource '
+              'server requires nonce in DPoP proof"\neyJ7S_zG.8\n'
+              "https://api.example/v1/x?y=1#z\n",
+    "rs-401-token": "DPoP error=use_dpop_nonce, algs=\"ES256 PS256\"\nabc\n"
+                    "https://api.example:8443/\n",
+    "rs-401-bearer": 'Bearer error="use_dpop_nonce"\nabc\nhttps://a/\n',
+    "rs-401-case": 'dpop ERROR="use_dpop_nonce"\nabc\nhttp://A.Example:80\n',
+    "rs-401-escaped": 'DPoP error="use_\\dpop_nonce", x="a\\"b"\nabc\n'
+                      "https://a/\n",
+    "rs-401-other-error": 'DPoP error="invalid_token"\nabc\nhttps://a/\n',
+    "rs-401-error-twice": 'DPoP realm="x", error="invalid_dpop_proof", '
+                          'error="use_dpop_nonce"\nabc\nhttps://a/\n',
+    "rs-401-prefix": 'DPoP error="use_dpop_nonce_x"\nabc\nhttps://a/\n',
+    "rs-401-unterminated": 'DPoP error="use_dpop_nonce\nabc\nhttps://a/\n',
+    "rs-401-trailing-bs": 'DPoP error="use_dpop_nonce\\\nabc\nhttps://a/\n',
+    "rs-401-two-schemes": 'Basic realm="x", DPoP error="use_dpop_nonce"\n'
+                          'abc\nhttps://a/\n',
+    "nonce-quote": '\na"b\nhttps://a/\n' + NONCE_ERR,
+    "nonce-space": "\na b\nhttps://a/\n" + NONCE_ERR,
+    "nonce-1024": "\n" + "N" * 1024 + "\nhttps://a/\n" + NONCE_ERR,
+    "nonce-1025": "\n" + "N" * 1025 + "\nhttps://a/\n" + NONCE_ERR,
+    "nonce-utf8": "\n\u00e9\nhttps://a/\n" + NONCE_ERR,
+    "nonce-bad-utf8": b"\n\xc3\x28\nhttps://a/\n" + NONCE_ERR.encode(),
+    "nonce-nul": b"\nab\x00cd\nhttps://a/\n" + NONCE_ERR.encode(),
+    "nonce-empty": "\n\nhttps://a/\n" + NONCE_ERR,
+    "url-userinfo": "\nn\nhttps://u:p@a.example/x\n",
+    "url-ipv6": "\nn\nhttps://[::1]:8443/p?q\n",
+    "url-no-path": "\nn\nhttps://a.example?x=1\n",
+    "url-frag-only": "\nn\nhttps://a.example#/p\n",
+    "url-relative": "\nn\n/token\n",
+    "url-ftp": "\nn\nftp://a.example/\n",
+    "url-port-huge": "\nn\nhttps://a.example:99999999999/\n",
+    "url-long": "\nn\nhttps://a.example/" + "p" * 9000 + "\n",
+    "body-wrong-type": "\nn\nhttps://a/\n" + '{"error":["use_dpop_nonce"]}',
+    "body-array": "\nn\nhttps://a/\n[\"use_dpop_nonce\"]",
+    "body-nested": "\nn\nhttps://a/\n" + '{"a":' * 40 + "1" + "}" * 40,
+    "body-nul": b"\nn\nhttps://a/\n" + b'{"error":"use_dpop_nonce\\u0000"}',
+    "body-bad-utf8": b"\nn\nhttps://a/\n" + b'{"error":"\xff"}',
+    "body-huge": "\nn\nhttps://a/\n" + '{"error":"use_dpop_nonce","x":"' +
+                 "x" * 100000 + '"}',
+    "www-long": "DPoP " + "a=b, " * 4000 + 'error="use_dpop_nonce"\nn\n'
+                "https://a/\n",
+    "empty": "",
+}
+for k, v in DPOP.items():
+    seed("dpop", k, v)
+dictionary("dpop", ["DPoP ", "Bearer ", "error=", '"use_dpop_nonce"',
+                    "use_dpop_nonce", "error_description=", ", ", '"',
+                    "\\", "\n", "https://", "http://", ":443", ":80", "/",
+                    "?", "#", "@", "[::1]", '{"error":', "}"])
+
+# --- mfa ------------------------------------------------------------
+# The body of a provider answer (every status), an mfa_required error
+# body, a token payload and an authenticator list.
+
+REQS = {"challenge": [{"type": "otp"}, {"type": "OOB"}]}
+AUTHS = [
+    {"id": "totp|dev_1", "authenticator_type": "otp", "active": True},
+    {"id": "sms|dev_2", "authenticator_type": "oob", "oob_channel": "sms",
+     "name": "+1 555"},
+    {"id": "recovery-code|dev_3", "authenticator_type": "recovery-code"},
+]
+MFA = {
+    "mfa-required": {"error": "mfa_required", "error_description":
+                     "Multifactor authentication required",
+                     "mfa_token": "Fe26.2**raw", "mfa_requirements": REQS},
+    "mfa-required-no-token": {"error": "mfa_required"},
+    "mfa-required-empty-token": {"error": "mfa_required", "mfa_token": ""},
+    "mfa-required-reqs-array": {"error": "mfa_required", "mfa_token": "t",
+                                "mfa_requirements": [REQS]},
+    "mfa-required-token-number": {"error": "mfa_required", "mfa_token": 7},
+    "mfa-required-enroll": {"error": "mfa_required", "mfa_token": "t",
+                            "mfa_requirements": {"enroll": [
+                                {"type": "otp"}]}},
+    "authenticators": AUTHS,
+    "authenticators-filtered": {"list": AUTHS, "mfa_requirements": REQS},
+    "authenticators-reqs-empty": {"list": AUTHS, "mfa_requirements":
+                                  {"challenge": []}},
+    "authenticators-reqs-junk": {"list": AUTHS, "mfa_requirements":
+                                 {"challenge": [1, None, {"type": 5},
+                                                {"type": "otp"}]}},
+    "authenticators-type-number": [{"authenticator_type": 1}],
+    "authenticators-not-objects": [1, "otp", None],
+    "authenticators-65": [{"authenticator_type": "otp", "id": str(i)}
+                          for i in range(65)],
+    "challenge-oob": {"challenge_type": "oob", "oob_code": "Fe26.x",
+                      "binding_method": "prompt", "extra": {"x": 1}},
+    "challenge-otp": {"challenge_type": "otp"},
+    "challenge-type-number": {"challenge_type": 1, "oob_code": "x"},
+    "challenge-oob-code-object": {"challenge_type": "oob",
+                                  "oob_code": {"a": 1}},
+    "associate-otp": {"authenticator_type": "otp", "secret": "JBSW",
+                      "barcode_uri": "otpauth://totp/x",
+                      "recovery_codes": ["N3B"]},
+    "error-invalid-grant": {"error": "invalid_grant",
+                            "error_description": "Invalid otp_code."},
+    "error-ctl": {"error": "a\u0001b\nc", "error_description":
+                  "\u00e9\u0000\u007f" + "d" * 400},
+    "error-long-code": {"error": "e" * 200},
+    "error-not-string": {"error": {"x": 1}, "error_description": 5},
+    "payload": {"mfaToken": "raw", "audience": "https://api/",
+                "scope": "read", "mfaRequirements": REQS,
+                "createdAt": 1700000000000, "sid": "S1", "sub": "alice"},
+    "payload-no-sid": {"mfaToken": "raw", "createdAt": 1, "sub": "alice"},
+    "payload-sid-number": {"mfaToken": "raw", "createdAt": 1,
+                           "sub": "alice", "sid": 5},
+    "payload-created-string": {"mfaToken": "raw", "createdAt": "1",
+                               "sub": "alice"},
+    "payload-reqs-string": {"mfaToken": "raw", "createdAt": 1,
+                            "sub": "alice", "mfaRequirements": "otp"},
+    "payload-empty-token": {"mfaToken": "", "createdAt": 1, "sub": "alice"},
+    "payload-session": {"user": {"sub": "alice"}, "tokenSet": {},
+                        "internal": {"sid": "S1", "createdAt": 1}},
+    "payload-nbf-future": {"mfaToken": "raw", "createdAt": 1,
+                           "sub": "alice", "nbf": 4102444800},
+}
+for k, v in MFA.items():
+    seed("mfa", k, json.dumps(v))
+MFA_RAW = {
+    "sealed-garbage": "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.AAAA.AAAA",
+    "nested": '{"mfa_requirements":' + '{"a":' * 40 + "1" + "}" * 41,
+    "nul": b'{"mfa_token":"a\\u0000b","error":"mfa_required"}',
+    "nul-raw": b'{"error":"x"}\x00',
+    "bad-utf8": b'{"mfa_token":"\xc3\x28","error":"\xff"}',
+    "huge-token": '{"error":"mfa_required","mfa_token":"' + "t" * 70000 +
+                  '"}',
+    "dup-keys": '{"mfa_token":"a","mfa_token":"b","error":"mfa_required"}',
+    "not-json": "<html>502 Bad Gateway</html>",
+    "empty": "",
+}
+for k, v in MFA_RAW.items():
+    seed("mfa", k, v)
+dictionary("mfa", ['"error"', '"mfa_required"', '"mfa_token"',
+                   '"mfa_requirements"', '"challenge"', '"enroll"',
+                   '"type"', '"otp"', '"oob"', '"recovery-code"',
+                   '"authenticator_type"', '"challenge_type"',
+                   '"oob_code"', '"binding_method"', '"mfaToken"',
+                   '"createdAt"', '"sid"', '"sub"', '"alice"', '"S1"',
+                   '"audience"', '"scope"', '"mfaRequirements"', '"list"',
+                   "{", "}", "[", "]", ":", ",", "null", "true", "1"])
