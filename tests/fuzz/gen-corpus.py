@@ -478,7 +478,7 @@ DPOP = {
     "body-nul": b"\nn\nhttps://a/\n" + b'{"error":"use_dpop_nonce\\u0000"}',
     "body-bad-utf8": b"\nn\nhttps://a/\n" + b'{"error":"\xff"}',
     "body-huge": "\nn\nhttps://a/\n" + '{"error":"use_dpop_nonce","x":"' +
-                 "x" * 100000 + '"}',
+                 "x" * 20000 + '"}',
     "www-long": "DPoP " + "a=b, " * 4000 + 'error="use_dpop_nonce"\nn\n'
                 "https://a/\n",
     "empty": "",
@@ -579,3 +579,78 @@ dictionary("mfa", ['"error"', '"mfa_required"', '"mfa_token"',
                    '"createdAt"', '"sid"', '"sub"', '"alice"', '"S1"',
                    '"audience"', '"scope"', '"mfaRequirements"', '"list"',
                    "{", "}", "[", "]", ":", ",", "null", "true", "1"])
+
+# --- connection -----------------------------------------------------
+# An array of connectionTokenSets entries, session data holding some,
+# a Cookie header of __FC_<n> cookies, or a name (first line).
+
+FC_EXP = 1700003600     # an hour after the target's clock
+
+
+def fc(conn, at="at", exp=FC_EXP, **kw):
+    e = {"accessToken": at, "connection": conn, "expiresAt": exp}
+    e.update(kw)
+    return e
+
+
+FC_SETS = [fc("google-oauth2", "ya29.a", scope="openid email"),
+           fc("github", "gho_b", loginHint="alice@example.com"),
+           fc("github", "gho_c")]
+CONNECTION = {
+    "entries": FC_SETS,
+    "session": {"user": {"sub": "alice"}, "tokenSet": {"refreshToken": "rt",
+                "accessToken": "at"}, "internal": {"sid": "S1"},
+                "connectionTokenSets": FC_SETS},
+    "session-hint": {"connectionTokenSets": [fc("github", "x",
+                     loginHint="alice@example.com"), fc("github", "y")]},
+    "session-expired": {"connectionTokenSets": [fc("google-oauth2",
+                        exp=1699999999)]},
+    "session-empty-hint": {"connectionTokenSets": [fc("github",
+                           loginHint="")]},
+    "session-sets-object": {"connectionTokenSets": {"0": FC_SETS[0]}},
+    "entries-9": [fc("c%d" % i, "t%d" % i, exp=FC_EXP + i)
+                  for i in range(9)],
+    "entries-bad": [fc("bad name"), fc("a/b"), fc("x" * 129),
+                    {"accessToken": 5, "connection": "a",
+                     "expiresAt": FC_EXP},
+                    {"accessToken": "a", "connection": "a",
+                     "expiresAt": "1700003600"},
+                    {"accessToken": "a", "connection": "a",
+                     "expiresAt": 1.5e9},
+                    {"connection": "a", "expiresAt": FC_EXP},
+                    1, None, "x", []],
+    "entries-exp-member": [dict(fc("a"), exp=1, extra=1)],
+    "entries-nbf-future": [fc("a", nbf=4102444800)],
+    "entries-iat-string": [fc("a", iat="now")],
+    "entries-big-token": [fc("a", "t" * 3000), fc("b", "t" * 2900)],
+    "entries-nested": [fc("a", deep=json.loads("[" * 30 + "]" * 30))],
+    "entries-utf8": [fc("a", "\u00e9\u2713", loginHint="Zo\u00eb")],
+}
+for k, v in CONNECTION.items():
+    seed("connection", k, json.dumps(v))
+CONNECTION_RAW = {
+    "cookies": "__FC_0=eyJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiZGlyIn0..AAAA.BBBB.CC;"
+               " __FC_1=; __FC_01=x; __FC_8=y; __FC_999=z; __FC_-1=a; "
+               "__FC_=b; __fc_0=c; __session=d",
+    "cookies-dup": "__FC_0=a; __FC_0=b",
+    "name-ok": "google-oauth2",
+    "name-129": "c" * 129,
+    "name-slash": "../me/v1",
+    "hint-ctl": "alice\x01@example.com",
+    "hint-321": "h" * 321,
+    "id-pct": "cac_%2F..",
+    "nul": b'[{"accessToken":"a\\u0000b","connection":"a","expiresAt":1700003600}]',
+    "nul-raw": b"google\x00oauth2",
+    "bad-utf8": b'[{"accessToken":"\xc3\x28","connection":"a","expiresAt":1700003600}]',
+    "nested": "[" * 40 + "]" * 40,
+    "huge": json.dumps([fc("a", "t" * 60000)]),
+    "empty": "",
+}
+for k, v in CONNECTION_RAW.items():
+    seed("connection", k, v)
+dictionary("connection", ['"connectionTokenSets"', '"accessToken"',
+                          '"connection"', '"expiresAt"', '"loginHint"',
+                          '"scope"', '"tokenSet"', '"refreshToken"',
+                          '"google-oauth2"', '"github"', "1700003600",
+                          "1699999999", "__FC_0=", "__FC_", "; ", "{", "}",
+                          "[", "]", ":", ",", "\n"])
