@@ -654,3 +654,81 @@ dictionary("connection", ['"connectionTokenSets"', '"accessToken"',
                           '"google-oauth2"', '"github"', "1700003600",
                           "1699999999", "__FC_0=", "__FC_", "; ", "{", "}",
                           "[", "]", ":", ",", "\n"])
+
+# --- mfaroute -------------------------------------------------------
+# Line 1 Authorization, line 2 Content-Type, the rest the body; a
+# leading '!' marks the body too large.
+
+TOK = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAAAAAAAAAAAAAA.AAAA.AAAA"
+CT = "application/json"
+
+
+def route(body, auth="Bearer " + TOK, ct=CT):
+    if not isinstance(body, (str, bytes)):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    return auth.encode() + b"\n" + ct.encode() + b"\n" + body
+
+
+MFAROUTE = {
+    "verify-otp": route({"otp": "123456"}),
+    "verify-oob": route({"oob_code": "Fe26.oob", "binding_code": "12"}),
+    "verify-recovery": route({"recovery_code": "ABCD1234"}),
+    "verify-two": route({"otp": "1", "recovery_code": "2"}),
+    "verify-binding-alone": route({"otp": "1", "binding_code": "2"}),
+    "verify-otp-number": route({"otp": 123456}),
+    "verify-otp-empty": route({"otp": ""}),
+    "verify-otp-1025": route({"otp": "1" * 1025}),
+    "challenge": route({"mfa_token": TOK, "challenge_type": "otp"}, auth=""),
+    "challenge-oob": route({"mfa_token": TOK, "challenge_type": "oob sms",
+                            "authenticator_id": "sms|dev_2"}, auth=""),
+    "challenge-id-null": route({"mfa_token": TOK, "challenge_type": "otp",
+                                "authenticator_id": None}, auth=""),
+    "associate-otp": route({"authenticator_types": ["otp"]}),
+    "associate-sms": route({"authenticator_types": ["oob"],
+                            "oob_channels": ["sms"],
+                            "phone_number": "+15551234567"}),
+    "associate-sms-no-phone": route({"authenticator_types": ["oob"],
+                                     "oob_channels": ["sms", "voice"]}),
+    "associate-email": route({"authenticator_types": ["oob"],
+                              "oob_channels": ["email"],
+                              "email": "a@example.com"}),
+    "associate-types-9": route({"authenticator_types": ["otp"] * 9}),
+    "associate-types-bad": route({"authenticator_types": ["push"]}),
+    "associate-types-empty": route({"authenticator_types": []}),
+    "associate-types-string": route({"authenticator_types": "otp"}),
+    "associate-types-mixed": route({"authenticator_types": ["otp", 1]}),
+    "associate-channels-object": route({"authenticator_types": ["otp"],
+                                        "oob_channels": {"a": "sms"}}),
+    "bearer-lower": route({"otp": "1"}, auth="bearer   " + TOK),
+    "bearer-raw-token": route({"otp": "1"}, auth="Bearer Fe26.2**abc"),
+    "bearer-empty": route({"otp": "1"}, auth="Bearer "),
+    "bearer-basic": route({"otp": "1"}, auth="Basic YTpi"),
+    "bearer-long": route({"otp": "1"}, auth="Bearer " + "A" * 65537),
+    "ct-charset": route({"otp": "1"}, ct="application/json; charset=utf-8"),
+    "ct-upper": route({"otp": "1"}, ct="Application/JSON"),
+    "ct-form": route("otp=1", ct="application/x-www-form-urlencoded"),
+    "ct-json-suffix": route({"otp": "1"}, ct="application/jsonp"),
+    "ct-none": route({"otp": "1"}, ct=""),
+    "too-large": b"!" + route({"otp": "1"}),
+    "body-array": route([{"otp": "1"}]),
+    "body-nested": route('{"otp":"1","x":' + "[" * 40 + "]" * 40 + "}"),
+    "body-nul": route(b'{"otp":"1\\u00002"}'),
+    "body-nul-raw": route(b'{"otp":"1"}\x00'),
+    "body-bad-utf8": route(b'{"otp":"\xc3\x28"}'),
+    "body-dup": route('{"otp":"1","otp":""}'),
+    "body-65537": route('{"otp":"1","x":"' + "x" * 65520 + '"}'),
+    "body-empty": route(""),
+    "empty": b"",
+}
+for k, v in MFAROUTE.items():
+    seed("mfaroute", k, v)
+dictionary("mfaroute", ["Bearer ", "\n", "application/json", "; charset=",
+                        '"otp"', '"oob_code"', '"binding_code"',
+                        '"recovery_code"', '"mfa_token"',
+                        '"challenge_type"', '"authenticator_id"',
+                        '"authenticator_types"', '"oob_channels"',
+                        '"phone_number"', '"email"', '"sms"', '"voice"',
+                        '"auth0"', '"oob"', "{", "}", "[", "]", ":", ",",
+                        "null", "!"])
