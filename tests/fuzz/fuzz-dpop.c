@@ -39,23 +39,6 @@ static const char pem[] =
 	"PcsvIrprEJIiTlEfH3e0Xv6crUAENOX0J3ZTXobDNnqtkgTh5uSXTc8x\n"
 	"-----END PRIVATE KEY-----\n";
 
-/* The next line of *p (NUL-terminated in place), or NULL at the end. */
-static char *
-line(char **p, char *end)
-{
-	char *s = *p, *nl;
-
-	if (s == NULL)
-		return NULL;
-	if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL) {
-		*p = NULL;
-		return s;
-	}
-	*nl = '\0';
-	*p = nl + 1;
-	return s;
-}
-
 /*
  * 1 when s is a nonce of RFC 9449 section 8.1, at most AG_MAX_DPOP_NONCE
  * bytes: 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E.
@@ -183,9 +166,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	p = s;
 	end = s + size;
-	www = line(&p, end);
-	nonce = line(&p, end);
-	url = line(&p, end);
+	www = fuzz_line(&p, end);
+	nonce = fuzz_line(&p, end);
+	url = fuzz_line(&p, end);
 	challenge(www, nonce, p != NULL ? p : "", p != NULL ?
 	    (size_t)(end - p) : 0);
 	url_and_nonce(dpop, url != NULL ? url : "https://rs.example/", nonce);

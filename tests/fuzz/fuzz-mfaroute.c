@@ -55,23 +55,6 @@ static const struct {
 	{ "verify",		ag_h_mfa_verify,		1, 1 },
 };
 
-/* The next line of *p (NUL-terminated in place), or NULL at the end. */
-static char *
-line(char **p, char *end)
-{
-	char *s = *p, *nl;
-
-	if (s == NULL)
-		return NULL;
-	if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL) {
-		*p = NULL;
-		return s;
-	}
-	*nl = '\0';
-	*p = nl + 1;
-	return s;
-}
-
 /* 1 when the body is a JSON object (what the routes accept). */
 static int
 json_object(const struct ag_req *req, ag_json **out)
@@ -171,8 +154,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		req.body_too_large = 1;
 		p++;
 	}
-	req.authorization = line(&p, end);
-	req.content_type = line(&p, end);
+	req.authorization = fuzz_line(&p, end);
+	req.content_type = fuzz_line(&p, end);
 	req.body = p;
 	req.body_len = p != NULL ? (size_t)(end - p) : 0;
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
