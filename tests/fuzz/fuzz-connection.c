@@ -205,7 +205,8 @@ cached(ag_json *j)
 	/* No refresh token: a miss ends in missing_refresh_token. */
 	ag_json_del(s.data, "tokenSet");
 	sets = ag_json_get(s.data, SETS);
-	first = ag_json_array_get(sets, 0);
+	/* Asked for from j: the prune below frees the copy's strings. */
+	first = ag_json_array_get(ag_json_get(j, SETS), 0);
 	req.connection = ag_json_get_str(first, "connection");
 	if (req.connection == NULL)
 		req.connection = "google-oauth2";
