@@ -255,15 +255,12 @@ api_url(const struct ag_app *app, const char *path, struct ag_buf *out)
 	    "" : "/", path);
 }
 
-/*
- * The answer of an MFA API call: 2xx with a JSON body of the wanted
- * type into *out, else the provider's error.
- */
-static int
-read_answer(const struct ag_http_resp *resp, const char *step,
+int
+ag_mfa_read_answer(const struct ag_http_resp *resp, const char *step,
     enum ag_json_type want, ag_json **out, struct ag_oauth_error *err,
     char *why)
 {
+	*out = NULL;
 	if (resp->status < 200 || resp->status > 299)
 		return ag_oidc_oauth_error(resp, step, err, why);
 	if (ag_json_parse(ag_buf_str(&resp->body), resp->body.len,
@@ -312,7 +309,7 @@ bearer_call(struct ag_app *app, const struct ag_mfa_ctx *ctx,
 		    path, r == AG_ERR_LIMIT ? "answer too large" : resp.error);
 		goto out;
 	}
-	r = read_answer(&resp, path, want, out, err, why);
+	r = ag_mfa_read_answer(&resp, path, want, out, err, why);
  out:
 	ag_http_resp_free(&resp);
 	ag_buf_free(&url);
@@ -341,16 +338,38 @@ ag_mfa_authenticators(struct ag_app *app, const struct ag_mfa_ctx *ctx,
 }
 
 int
+ag_mfa_challenge_pick(ag_json *doc, ag_json **out, char *why)
+{
+	static const char *const keep[] = { "challenge_type", "oob_code",
+	    "binding_method" };
+	ag_json *res, *v;
+	size_t i;
+
+	*out = NULL;
+	if (ag_json_get_str(doc, "challenge_type") == NULL)
+		return failw(why, AG_ERR_PARSE, "mfa/challenge: no "
+		    "challenge_type in the answer");
+	if ((res = ag_json_object()) == NULL)
+		return AG_ERR_NOMEM;
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if ((v = ag_json_get(doc, keep[i])) != NULL &&
+		    ag_json_str(v) != NULL &&
+		    ag_json_set_str(res, keep[i], ag_json_str(v)) != AG_OK) {
+			ag_json_free(res);
+			return AG_ERR_NOMEM;
+		}
+	*out = res;
+	return AG_OK;
+}
+
+int
 ag_mfa_challenge(struct ag_app *app, const struct ag_mfa_ctx *ctx,
     const char *challenge_type, const char *authenticator_id, ag_json **out,
     struct ag_oauth_error *err, char *why)
 {
-	static const char *const keep[] = { "challenge_type", "oob_code",
-	    "binding_method" };
 	struct ag_http_resp resp;
 	struct ag_buf url, form;
-	ag_json *doc = NULL, *res = NULL, *v;
-	size_t i;
+	ag_json *doc = NULL;
 	int r;
 
 	*out = NULL;
@@ -368,28 +387,12 @@ ag_mfa_challenge(struct ag_app *app, const struct ag_mfa_ctx *ctx,
 	}
 	if ((r = ag_oidc_client_post(app->oidc, ag_buf_str(&url),
 	    ag_buf_str(&form), &resp, why)) != AG_OK ||
-	    (r = read_answer(&resp, "mfa/challenge", AG_JSON_OBJECT, &doc,
+	    (r = ag_mfa_read_answer(&resp, "mfa/challenge", AG_JSON_OBJECT, &doc,
 	    err, why)) != AG_OK)
 		goto out;
-	if (ag_json_get_str(doc, "challenge_type") == NULL) {
-		r = failw(why, AG_ERR_PARSE, "mfa/challenge: no "
-		    "challenge_type in the answer");
-		goto out;
-	}
-	r = AG_ERR_NOMEM;
-	if ((res = ag_json_object()) == NULL)
-		goto out;
-	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-		if ((v = ag_json_get(doc, keep[i])) != NULL &&
-		    ag_json_str(v) != NULL &&
-		    ag_json_set_str(res, keep[i], ag_json_str(v)) != AG_OK)
-			goto out;
-	*out = res;
-	res = NULL;
-	r = AG_OK;
+	r = ag_mfa_challenge_pick(doc, out, why);
  out:
 	ag_json_free(doc);
-	ag_json_free(res);
 	ag_http_resp_free(&resp);
 	ag_buf_free(&url);
 	ag_buf_free(&form);

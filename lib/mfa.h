@@ -97,6 +97,24 @@ int	 ag_mfa_filter_authenticators(ag_json *list, ag_json *requirements,
  * AG_ERR_NOMEM with why.  err is zeroed first.
  */
 
+/*
+ * Read the answer resp of MFA API step (for messages): a 2xx with a
+ * JSON body of type want gives AG_OK with *out (owned by the caller);
+ * a 2xx of another shape AG_ERR_PARSE with why; any other status
+ * AG_ERR_PROVIDER with err filled (ag_oidc_error).  *out is NULL on
+ * failure.
+ */
+int	 ag_mfa_read_answer(const struct ag_http_resp *resp, const char *step,
+	    enum ag_json_type want, ag_json **out, struct ag_oauth_error *err,
+	    char *why);
+/*
+ * What ag_mfa_challenge hands on of the provider's challenge answer doc
+ * (borrowed): a new object (owned) of its string members
+ * challenge_type, oob_code and binding_method.  AG_ERR_PARSE with why
+ * when doc has no string challenge_type; AG_ERR_NOMEM.
+ */
+int	 ag_mfa_challenge_pick(ag_json *doc, ag_json **out, char *why);
+
 /* GET {issuer}mfa/authenticators, filtered by the requirements. */
 int	 ag_mfa_authenticators(struct ag_app *, const struct ag_mfa_ctx *,
 	    ag_json **out, struct ag_oauth_error *err, char *why);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Run the target on size bytes of data; always 0. */
 int	 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,5 +26,26 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		abort();						\
 	}								\
 } while (0)
+
+/*
+ * Split a target's input into lines: the line at *p, NUL-terminated in
+ * place (the newline becomes the NUL), with *p moved past it (NULL
+ * after the last line, which runs to end); NULL once *p is NULL.
+ */
+static inline char *
+fuzz_line(char **p, char *end)
+{
+	char *s = *p, *nl;
+
+	if (s == NULL)
+		return NULL;
+	if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL) {
+		*p = NULL;
+		return s;
+	}
+	*nl = '\0';
+	*p = nl + 1;
+	return s;
+}
 
 #endif

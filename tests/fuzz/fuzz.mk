@@ -34,8 +34,13 @@ FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
 # AG_CFLAGS less _FORTIFY_SOURCE, which hides overflows from ASan.
 FUZZ_CFLAGS	 = $(filter-out -D_FORTIFY_SOURCE=%,$(AG_CFLAGS)) $(FUZZ_SAN)
-FUZZ_LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(FUZZ_BUILD)/lib/%.o)
+# The library and its compiled-in SQL migrations (sql/sql.mk).
+FUZZ_LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(FUZZ_BUILD)/lib/%.o) \
+		   $(FUZZ_BUILD)/gen/sql.o
 FUZZ_HDR	 = tests/fuzz/fuzz.h
+# Handlers a target drives, linked in besides the library:
+# FUZZ_EXTRA_NAME, and the same files as prerequisites below.
+FUZZ_EXTRA_mfaroute = fcgi/h-mfa.c
 
 .PHONY: fuzz fuzz-build fuzz-replay-bins
 
@@ -49,8 +54,11 @@ $(BUILD)/fuzz/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/standalone.c \
     $(FUZZ_HDR) $(BUILD)/libauthgate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(AG_CFLAGS) -iquote tests/fuzz -DFUZZ_NAME=$* $(AG_LDFLAGS) \
-	    -o $@ tests/fuzz/fuzz-$*.c tests/fuzz/standalone.c \
+	    -o $@ tests/fuzz/fuzz-$*.c $(FUZZ_EXTRA_$*) tests/fuzz/standalone.c \
 	    $(BUILD)/libauthgate.a $(LIBS)
+
+$(BUILD)/fuzz/replay-mfaroute $(FUZZ_BUILD)/fuzz-mfaroute: \
+    $(FUZZ_EXTRA_mfaroute) fcgi/handlers.h
 
 # --- libFuzzer, with clang ------------------------------------------
 
@@ -62,6 +70,11 @@ $(FUZZ_BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
+$(FUZZ_BUILD)/gen/sql.o: $(BUILD)/gen/sql.c lib/db.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ \
+	    $(BUILD)/gen/sql.c
+
 $(FUZZ_BUILD)/libauthgate.a: $(FUZZ_LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
@@ -69,7 +82,7 @@ $(FUZZ_BUILD)/libauthgate.a: $(FUZZ_LIB_OBJ)
 $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_HDR) \
     $(FUZZ_BUILD)/libauthgate.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote tests/fuzz -fsanitize=fuzzer \
-	    -o $@ $< $(FUZZ_BUILD)/libauthgate.a $(LIBS)
+	    -o $@ $< $(FUZZ_EXTRA_$*) $(FUZZ_BUILD)/libauthgate.a $(LIBS)
 
 # Not a file: one fuzzing run.  Fails (and prints the log's end) when
 # libFuzzer found a crash, a leak or a timeout.

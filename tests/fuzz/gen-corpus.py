@@ -431,3 +431,304 @@ dictionary("rule", ["and", "or", "not", "exists", "contains", "true",
                     "false", "=", "==", "!=", "~", "(", ")", ".", "\"",
                     "\\\"", "\\\\", "^", "$", "email", "roles", "sub",
                     "email_verified", "org.name", "\"a.b\""])
+
+# --- dpop -----------------------------------------------------------
+# Line 1 WWW-Authenticate, line 2 DPoP-Nonce, line 3 URL, the rest the
+# 400's body.
+
+NONCE_ERR = '{"error":"use_dpop_nonce","error_description":"x"}'
+DPOP = {
+    "as-400": "\nn-1\nhttps://op.example/oauth/token\n" + NONCE_ERR,
+    "rs-401": 'DPoP error="use_dpop_nonce", error_description="Resource '
+              'server requires nonce in DPoP proof"\neyJ7S_zG.8\n'
+              "https://api.example/v1/x?y=1#z\n",
+    "rs-401-token": "DPoP error=use_dpop_nonce, algs=\"ES256 PS256\"\nabc\n"
+                    "https://api.example:8443/\n",
+    "rs-401-bearer": 'Bearer error="use_dpop_nonce"\nabc\nhttps://a/\n',
+    "rs-401-case": 'dpop ERROR="use_dpop_nonce"\nabc\nhttp://A.Example:80\n',
+    "rs-401-escaped": 'DPoP error="use_\\dpop_nonce", x="a\\"b"\nabc\n'
+                      "https://a/\n",
+    "rs-401-other-error": 'DPoP error="invalid_token"\nabc\nhttps://a/\n',
+    "rs-401-error-twice": 'DPoP realm="x", error="invalid_dpop_proof", '
+                          'error="use_dpop_nonce"\nabc\nhttps://a/\n',
+    "rs-401-prefix": 'DPoP error="use_dpop_nonce_x"\nabc\nhttps://a/\n',
+    "rs-401-unterminated": 'DPoP error="use_dpop_nonce\nabc\nhttps://a/\n',
+    "rs-401-trailing-bs": 'DPoP error="use_dpop_nonce\\\nabc\nhttps://a/\n',
+    "rs-401-two-schemes": 'Basic realm="x", DPoP error="use_dpop_nonce"\n'
+                          'abc\nhttps://a/\n',
+    "nonce-quote": '\na"b\nhttps://a/\n' + NONCE_ERR,
+    "nonce-space": "\na b\nhttps://a/\n" + NONCE_ERR,
+    "nonce-1024": "\n" + "N" * 1024 + "\nhttps://a/\n" + NONCE_ERR,
+    "nonce-1025": "\n" + "N" * 1025 + "\nhttps://a/\n" + NONCE_ERR,
+    "nonce-utf8": "\n\u00e9\nhttps://a/\n" + NONCE_ERR,
+    "nonce-bad-utf8": b"\n\xc3\x28\nhttps://a/\n" + NONCE_ERR.encode(),
+    "nonce-nul": b"\nab\x00cd\nhttps://a/\n" + NONCE_ERR.encode(),
+    "nonce-empty": "\n\nhttps://a/\n" + NONCE_ERR,
+    "url-userinfo": "\nn\nhttps://u:p@a.example/x\n",
+    "url-ipv6": "\nn\nhttps://[::1]:8443/p?q\n",
+    "url-no-path": "\nn\nhttps://a.example?x=1\n",
+    "url-frag-only": "\nn\nhttps://a.example#/p\n",
+    "url-relative": "\nn\n/token\n",
+    "url-ftp": "\nn\nftp://a.example/\n",
+    "url-port-huge": "\nn\nhttps://a.example:99999999999/\n",
+    "url-long": "\nn\nhttps://a.example/" + "p" * 9000 + "\n",
+    "body-wrong-type": "\nn\nhttps://a/\n" + '{"error":["use_dpop_nonce"]}',
+    "body-array": "\nn\nhttps://a/\n[\"use_dpop_nonce\"]",
+    "body-nested": "\nn\nhttps://a/\n" + '{"a":' * 40 + "1" + "}" * 40,
+    "body-nul": b"\nn\nhttps://a/\n" + b'{"error":"use_dpop_nonce\\u0000"}',
+    "body-bad-utf8": b"\nn\nhttps://a/\n" + b'{"error":"\xff"}',
+    "body-huge": "\nn\nhttps://a/\n" + '{"error":"use_dpop_nonce","x":"' +
+                 "x" * 20000 + '"}',
+    "www-long": "DPoP " + "a=b, " * 4000 + 'error="use_dpop_nonce"\nn\n'
+                "https://a/\n",
+    "empty": "",
+}
+for k, v in DPOP.items():
+    seed("dpop", k, v)
+dictionary("dpop", ["DPoP ", "Bearer ", "error=", '"use_dpop_nonce"',
+                    "use_dpop_nonce", "error_description=", ", ", '"',
+                    "\\", "\n", "https://", "http://", ":443", ":80", "/",
+                    "?", "#", "@", "[::1]", '{"error":', "}"])
+
+# --- mfa ------------------------------------------------------------
+# The body of a provider answer (every status), an mfa_required error
+# body, a token payload and an authenticator list.
+
+REQS = {"challenge": [{"type": "otp"}, {"type": "OOB"}]}
+AUTHS = [
+    {"id": "totp|dev_1", "authenticator_type": "otp", "active": True},
+    {"id": "sms|dev_2", "authenticator_type": "oob", "oob_channel": "sms",
+     "name": "+1 555"},
+    {"id": "recovery-code|dev_3", "authenticator_type": "recovery-code"},
+]
+MFA = {
+    "mfa-required": {"error": "mfa_required", "error_description":
+                     "Multifactor authentication required",
+                     "mfa_token": "Fe26.2**raw", "mfa_requirements": REQS},
+    "mfa-required-no-token": {"error": "mfa_required"},
+    "mfa-required-empty-token": {"error": "mfa_required", "mfa_token": ""},
+    "mfa-required-reqs-array": {"error": "mfa_required", "mfa_token": "t",
+                                "mfa_requirements": [REQS]},
+    "mfa-required-token-number": {"error": "mfa_required", "mfa_token": 7},
+    "mfa-required-enroll": {"error": "mfa_required", "mfa_token": "t",
+                            "mfa_requirements": {"enroll": [
+                                {"type": "otp"}]}},
+    "authenticators": AUTHS,
+    "authenticators-filtered": {"list": AUTHS, "mfa_requirements": REQS},
+    "authenticators-reqs-empty": {"list": AUTHS, "mfa_requirements":
+                                  {"challenge": []}},
+    "authenticators-reqs-junk": {"list": AUTHS, "mfa_requirements":
+                                 {"challenge": [1, None, {"type": 5},
+                                                {"type": "otp"}]}},
+    "authenticators-type-number": [{"authenticator_type": 1}],
+    "authenticators-not-objects": [1, "otp", None],
+    "authenticators-65": [{"authenticator_type": "otp", "id": str(i)}
+                          for i in range(65)],
+    "challenge-oob": {"challenge_type": "oob", "oob_code": "Fe26.x",
+                      "binding_method": "prompt", "extra": {"x": 1}},
+    "challenge-otp": {"challenge_type": "otp"},
+    "challenge-type-number": {"challenge_type": 1, "oob_code": "x"},
+    "challenge-oob-code-object": {"challenge_type": "oob",
+                                  "oob_code": {"a": 1}},
+    "associate-otp": {"authenticator_type": "otp", "secret": "JBSW",
+                      "barcode_uri": "otpauth://totp/x",
+                      "recovery_codes": ["N3B"]},
+    "error-invalid-grant": {"error": "invalid_grant",
+                            "error_description": "Invalid otp_code."},
+    "error-ctl": {"error": "a\u0001b\nc", "error_description":
+                  "\u00e9\u0000\u007f" + "d" * 400},
+    "error-long-code": {"error": "e" * 200},
+    "error-not-string": {"error": {"x": 1}, "error_description": 5},
+    "payload": {"mfaToken": "raw", "audience": "https://api/",
+                "scope": "read", "mfaRequirements": REQS,
+                "createdAt": 1700000000000, "sid": "S1", "sub": "alice"},
+    "payload-no-sid": {"mfaToken": "raw", "createdAt": 1, "sub": "alice"},
+    "payload-sid-number": {"mfaToken": "raw", "createdAt": 1,
+                           "sub": "alice", "sid": 5},
+    "payload-created-string": {"mfaToken": "raw", "createdAt": "1",
+                               "sub": "alice"},
+    "payload-reqs-string": {"mfaToken": "raw", "createdAt": 1,
+                            "sub": "alice", "mfaRequirements": "otp"},
+    "payload-empty-token": {"mfaToken": "", "createdAt": 1, "sub": "alice"},
+    "payload-session": {"user": {"sub": "alice"}, "tokenSet": {},
+                        "internal": {"sid": "S1", "createdAt": 1}},
+    "payload-nbf-future": {"mfaToken": "raw", "createdAt": 1,
+                           "sub": "alice", "nbf": 4102444800},
+}
+for k, v in MFA.items():
+    seed("mfa", k, json.dumps(v))
+MFA_RAW = {
+    "sealed-garbage": "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAA.AAAA.AAAA",
+    "nested": '{"mfa_requirements":' + '{"a":' * 40 + "1" + "}" * 41,
+    "nul": b'{"mfa_token":"a\\u0000b","error":"mfa_required"}',
+    "nul-raw": b'{"error":"x"}\x00',
+    "bad-utf8": b'{"mfa_token":"\xc3\x28","error":"\xff"}',
+    "huge-token": '{"error":"mfa_required","mfa_token":"' + "t" * 70000 +
+                  '"}',
+    "dup-keys": '{"mfa_token":"a","mfa_token":"b","error":"mfa_required"}',
+    "not-json": "<html>502 Bad Gateway</html>",
+    "empty": "",
+}
+for k, v in MFA_RAW.items():
+    seed("mfa", k, v)
+dictionary("mfa", ['"error"', '"mfa_required"', '"mfa_token"',
+                   '"mfa_requirements"', '"challenge"', '"enroll"',
+                   '"type"', '"otp"', '"oob"', '"recovery-code"',
+                   '"authenticator_type"', '"challenge_type"',
+                   '"oob_code"', '"binding_method"', '"mfaToken"',
+                   '"createdAt"', '"sid"', '"sub"', '"alice"', '"S1"',
+                   '"audience"', '"scope"', '"mfaRequirements"', '"list"',
+                   "{", "}", "[", "]", ":", ",", "null", "true", "1"])
+
+# --- connection -----------------------------------------------------
+# An array of connectionTokenSets entries, session data holding some,
+# a Cookie header of __FC_<n> cookies, or a name (first line).
+
+FC_EXP = 1700003600     # an hour after the target's clock
+
+
+def fc(conn, at="at", exp=FC_EXP, **kw):
+    e = {"accessToken": at, "connection": conn, "expiresAt": exp}
+    e.update(kw)
+    return e
+
+
+FC_SETS = [fc("google-oauth2", "ya29.a", scope="openid email"),
+           fc("github", "gho_b", loginHint="alice@example.com"),
+           fc("github", "gho_c")]
+CONNECTION = {
+    "entries": FC_SETS,
+    "session": {"user": {"sub": "alice"}, "tokenSet": {"refreshToken": "rt",
+                "accessToken": "at"}, "internal": {"sid": "S1"},
+                "connectionTokenSets": FC_SETS},
+    "session-hint": {"connectionTokenSets": [fc("github", "x",
+                     loginHint="alice@example.com"), fc("github", "y")]},
+    "session-expired": {"connectionTokenSets": [fc("google-oauth2",
+                        exp=1699999999)]},
+    "session-empty-hint": {"connectionTokenSets": [fc("github",
+                           loginHint="")]},
+    "session-sets-object": {"connectionTokenSets": {"0": FC_SETS[0]}},
+    "entries-9": [fc("c%d" % i, "t%d" % i, exp=FC_EXP + i)
+                  for i in range(9)],
+    "entries-bad": [fc("bad name"), fc("a/b"), fc("x" * 129),
+                    {"accessToken": 5, "connection": "a",
+                     "expiresAt": FC_EXP},
+                    {"accessToken": "a", "connection": "a",
+                     "expiresAt": "1700003600"},
+                    {"accessToken": "a", "connection": "a",
+                     "expiresAt": 1.5e9},
+                    {"connection": "a", "expiresAt": FC_EXP},
+                    1, None, "x", []],
+    "entries-exp-member": [dict(fc("a"), exp=1, extra=1)],
+    "entries-nbf-future": [fc("a", nbf=4102444800)],
+    "entries-iat-string": [fc("a", iat="now")],
+    "entries-big-token": [fc("a", "t" * 3000), fc("b", "t" * 2900)],
+    "entries-nested": [fc("a", deep=json.loads("[" * 30 + "]" * 30))],
+    "entries-utf8": [fc("a", "\u00e9\u2713", loginHint="Zo\u00eb")],
+}
+for k, v in CONNECTION.items():
+    seed("connection", k, json.dumps(v))
+CONNECTION_RAW = {
+    "cookies": "__FC_0=eyJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiZGlyIn0..AAAA.BBBB.CC;"
+               " __FC_1=; __FC_01=x; __FC_8=y; __FC_999=z; __FC_-1=a; "
+               "__FC_=b; __fc_0=c; __session=d",
+    "cookies-dup": "__FC_0=a; __FC_0=b",
+    "name-ok": "google-oauth2",
+    "name-129": "c" * 129,
+    "name-slash": "../me/v1",
+    "hint-ctl": "alice\x01@example.com",
+    "hint-321": "h" * 321,
+    "id-pct": "cac_%2F..",
+    "nul": b'[{"accessToken":"a\\u0000b","connection":"a","expiresAt":1700003600}]',
+    "nul-raw": b"google\x00oauth2",
+    "bad-utf8": b'[{"accessToken":"\xc3\x28","connection":"a","expiresAt":1700003600}]',
+    "nested": "[" * 40 + "]" * 40,
+    "huge": json.dumps([fc("a", "t" * 60000)]),
+    "empty": "",
+}
+for k, v in CONNECTION_RAW.items():
+    seed("connection", k, v)
+dictionary("connection", ['"connectionTokenSets"', '"accessToken"',
+                          '"connection"', '"expiresAt"', '"loginHint"',
+                          '"scope"', '"tokenSet"', '"refreshToken"',
+                          '"google-oauth2"', '"github"', "1700003600",
+                          "1699999999", "__FC_0=", "__FC_", "; ", "{", "}",
+                          "[", "]", ":", ",", "\n"])
+
+# --- mfaroute -------------------------------------------------------
+# Line 1 Authorization, line 2 Content-Type, the rest the body; a
+# leading '!' marks the body too large.
+
+TOK = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..AAAAAAAAAAAAAAAA.AAAA.AAAA"
+CT = "application/json"
+
+
+def route(body, auth="Bearer " + TOK, ct=CT):
+    if not isinstance(body, (str, bytes)):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    return auth.encode() + b"\n" + ct.encode() + b"\n" + body
+
+
+MFAROUTE = {
+    "verify-otp": route({"otp": "123456"}),
+    "verify-oob": route({"oob_code": "Fe26.oob", "binding_code": "12"}),
+    "verify-recovery": route({"recovery_code": "ABCD1234"}),
+    "verify-two": route({"otp": "1", "recovery_code": "2"}),
+    "verify-binding-alone": route({"otp": "1", "binding_code": "2"}),
+    "verify-otp-number": route({"otp": 123456}),
+    "verify-otp-empty": route({"otp": ""}),
+    "verify-otp-1025": route({"otp": "1" * 1025}),
+    "challenge": route({"mfa_token": TOK, "challenge_type": "otp"}, auth=""),
+    "challenge-oob": route({"mfa_token": TOK, "challenge_type": "oob sms",
+                            "authenticator_id": "sms|dev_2"}, auth=""),
+    "challenge-id-null": route({"mfa_token": TOK, "challenge_type": "otp",
+                                "authenticator_id": None}, auth=""),
+    "associate-otp": route({"authenticator_types": ["otp"]}),
+    "associate-sms": route({"authenticator_types": ["oob"],
+                            "oob_channels": ["sms"],
+                            "phone_number": "+15551234567"}),
+    "associate-sms-no-phone": route({"authenticator_types": ["oob"],
+                                     "oob_channels": ["sms", "voice"]}),
+    "associate-email": route({"authenticator_types": ["oob"],
+                              "oob_channels": ["email"],
+                              "email": "a@example.com"}),
+    "associate-types-9": route({"authenticator_types": ["otp"] * 9}),
+    "associate-types-bad": route({"authenticator_types": ["push"]}),
+    "associate-types-empty": route({"authenticator_types": []}),
+    "associate-types-string": route({"authenticator_types": "otp"}),
+    "associate-types-mixed": route({"authenticator_types": ["otp", 1]}),
+    "associate-channels-object": route({"authenticator_types": ["otp"],
+                                        "oob_channels": {"a": "sms"}}),
+    "bearer-lower": route({"otp": "1"}, auth="bearer   " + TOK),
+    "bearer-raw-token": route({"otp": "1"}, auth="Bearer Fe26.2**abc"),
+    "bearer-empty": route({"otp": "1"}, auth="Bearer "),
+    "bearer-basic": route({"otp": "1"}, auth="Basic YTpi"),
+    "bearer-long": route({"otp": "1"}, auth="Bearer " + "A" * 65537),
+    "ct-charset": route({"otp": "1"}, ct="application/json; charset=utf-8"),
+    "ct-upper": route({"otp": "1"}, ct="Application/JSON"),
+    "ct-form": route("otp=1", ct="application/x-www-form-urlencoded"),
+    "ct-json-suffix": route({"otp": "1"}, ct="application/jsonp"),
+    "ct-none": route({"otp": "1"}, ct=""),
+    "too-large": b"!" + route({"otp": "1"}),
+    "body-array": route([{"otp": "1"}]),
+    "body-nested": route('{"otp":"1","x":' + "[" * 40 + "]" * 40 + "}"),
+    "body-nul": route(b'{"otp":"1\\u00002"}'),
+    "body-nul-raw": route(b'{"otp":"1"}\x00'),
+    "body-bad-utf8": route(b'{"otp":"\xc3\x28"}'),
+    "body-dup": route('{"otp":"1","otp":""}'),
+    "body-65537": route('{"otp":"1","x":"' + "x" * 65520 + '"}'),
+    "body-empty": route(""),
+    "empty": b"",
+}
+for k, v in MFAROUTE.items():
+    seed("mfaroute", k, v)
+dictionary("mfaroute", ["Bearer ", "\n", "application/json", "; charset=",
+                        '"otp"', '"oob_code"', '"binding_code"',
+                        '"recovery_code"', '"mfa_token"',
+                        '"challenge_type"', '"authenticator_id"',
+                        '"authenticator_types"', '"oob_channels"',
+                        '"phone_number"', '"email"', '"sms"', '"voice"',
+                        '"auth0"', '"oob"', "{", "}", "[", "]", ":", ",",
+                        "null", "!"])
