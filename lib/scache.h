@@ -8,7 +8,7 @@
  * sealed cookie (all chunks joined), with what answering the same
  * cookie again needs: the session's times, its sid and sub for the
  * back-channel logout check, its claims for the rules, and the finished
- * "Variable-NAME: value" block.  A lookup compares 64-bit SipHash-2-4
+ * "Variable-NAME: value" block.  A lookup compares 64-bit SipHash-1-3
  * values of the bytes (a random key per cache, so no attacker can aim
  * for a collision), then the bytes themselves in constant time.
  *
