@@ -399,6 +399,8 @@ function configureDpop(config) {
 	config.enabledJWA = { dPoPSigningAlgValues: ['ES256', 'RS256', 'PS256'] };
 	for (const c of config.clients)
 		c.dpop_bound_access_tokens = true;
+}
+
 // IDP_CIBA=1: CIBA in poll mode; the "authentication device" is the
 // test hooks below (pending requests by sub).
 function configureCiba(config, ciba, issuer) {
