@@ -49,6 +49,18 @@
 #include "handlers.h"
 #include "log.h"
 #include "protect.h"
+#include "rand.h"
+#include "scache.h"
+#include "session.h"
+
+/*
+ * The verified sessions of this process (lib/scache.h): cookie store
+ * only.  With session.store = sqlite the row can change under the same
+ * cookie (a refresh by another process, `authgate session revoke`, an
+ * update by the CLI) and reading it is most of the cost anyway, so that
+ * store always takes the full path.
+ */
+static struct ag_scache cache;
 
 /* 1 when the Variable-* lines in v carry REMOTE_USER. */
 static int
@@ -159,25 +171,105 @@ out:
 	return r;
 }
 
+/*
+ * Answer from the cache: the session of the sealed cookie, verified by
+ * an earlier request of this process, still unexpired at now, not
+ * ended by a back-channel logout since, and meeting the rules po names.
+ * 1: w holds the 200; 0: take the full path (which answers a refusal
+ * itself, with its log lines; an entry no longer fresh or logged out is
+ * dropped).
+ */
+static int
+answer_cached(struct ag_app *app, const struct ag_protect_opts *po,
+    const struct ag_buf *sealed, int64_t now, struct ag_resp *w)
+{
+	const struct ag_scache_entry *e;
+
+	if ((e = ag_scache_get(&cache, ag_buf_str(sealed), sealed->len)) ==
+	    NULL)
+		return 0;
+	if (!ag_scache_fresh(&app->conf, e, now, po->set_cookie) ||
+	    ag_session_check_logout(app, e->sid, e->sub, e->created_at,
+	    now) != AG_OK) {
+		ag_scache_drop(&cache, ag_buf_str(sealed), sealed->len);
+		return 0;
+	}
+	if (!ag_protect_rules_hold(app, po, e->user))
+		return 0;
+	if (ag_buf_add(&w->head, e->vars, e->vars_len) != AG_OK ||
+	    ag_resp_header(w, "Cache-Control", "no-store") != AG_OK) {
+		ag_buf_reset(&w->head);
+		return 0;
+	}
+	w->status = 200;
+	ag_debug("authorize: %s for sub %.128s (cached)", po->what, e->sub);
+	return 1;
+}
+
+/*
+ * Remember a session the full path let through with the variables
+ * vars (n bytes), when nothing of that answer was written or would be
+ * on the next request: no Set-Cookie, no refreshed tokens, fresh by
+ * ag_scache_fresh at now.  A failure to store is no error.
+ */
+static void
+remember(struct ag_app *app, const struct ag_protect_opts *po,
+    const struct ag_buf *sealed, int64_t now, const struct ag_protect *p,
+    const char *vars, size_t n)
+{
+	struct ag_scache_entry e;
+
+	if (p->wrote || p->tok.session_changed)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.exp = p->s.exp;
+	e.created_at = p->s.created_at;
+	if (ag_json_get_int(ag_json_get(p->s.data, "internal"),
+	    "sessionExpiresAt", &e.ceiling) != AG_OK)
+		e.ceiling = 0;
+	e.token_exp = p->es.access_token != NULL ?
+	    p->es.access_token_expires : 0;
+	e.stored_at = now;
+	e.sid = (char *)ag_session_sid(&p->s);
+	e.sub = (char *)ag_json_get_str(p->es.user, "sub");
+	e.user = p->es.user;
+	e.vars = (char *)vars;
+	e.vars_len = n;
+	if (ag_scache_fresh(&app->conf, &e, now, po->set_cookie))
+		(void)ag_scache_put(&cache, ag_buf_str(sealed), sealed->len,
+		    &e);
+}
+
 int
 ag_h_authorize(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 {
 	struct ag_protect p;
 	struct ag_protect_opts po;
-	struct ag_buf vars;
+	struct ag_buf vars, sealed;
 	const char *mode = req->mode != NULL ? req->mode :
 	    getenv("AUTHGATE_MODE");
 	const char *rule = req->rule != NULL ? req->rule :
 	    getenv("AUTHGATE_RULE");
-	int r;
+	int64_t now = ag_now();
+	size_t at;
+	int r, cacheable;
 
 	ag_buf_init(&vars, 2 * 1024 * 1024);
+	ag_buf_init(&sealed, AG_SCACHE_MAX_BYTES);
 	memset(&po, 0, sizeof(po));
 	po.mode = mode;
 	po.rule = rule;
 	po.set_cookie = req->apache_role != NULL;
 	po.who = "authorize";
 	po.what = req->path != NULL ? req->path : "(no path)";
+	memset(&p, 0, sizeof(p));
+	cacheable = app->conf.store == AG_STORE_COOKIE &&
+	    ag_session_cookie_value(&app->conf, &req->cookies, &sealed) ==
+	    AG_OK;
+	if (cacheable && answer_cached(app, &po, &sealed, now, w)) {
+		r = AG_OK;
+		goto out;
+	}
 	if ((r = ag_protect(app, req, &po, w, &p)) != AG_OK) {
 		if (r == AG_ERR_DENIED && w->status != 0)
 			r = AG_OK;
@@ -195,8 +287,12 @@ ag_h_authorize(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		goto out;
 	}
 	/* The lines were checked by lib/cgienv.c: no CR, LF or NUL. */
+	at = w->head.len;
 	if ((r = dedupe_icase(ag_buf_str(&vars), &w->head)) != AG_OK)
 		goto out;
+	if (cacheable)
+		remember(app, &po, &sealed, now, &p, w->head.data + at,
+		    w->head.len - at);
 	/* A rolled session's answer has its own no-cache headers. */
 	if (!p.wrote)
 		(void)ag_resp_header(w, "Cache-Control", "no-store");
@@ -214,5 +310,6 @@ out:
 	}
 	ag_protect_free(&p);
 	ag_buf_free(&vars);
+	ag_buf_free(&sealed);
 	return AG_OK;
 }

@@ -98,6 +98,14 @@
 #define AG_MAX_CLAIM_NAME	128		/* bytes of one claim name */
 #define AG_MAX_CLAIMS_JSON	(64 * 1024)	/* OIDC_CLAIMS_JSON value */
 
+/*
+ * The authorizer's per-process cache of verified sessions (lib/scache.c):
+ * how many, and the bytes of one (sealed cookie + Variable- lines); a
+ * larger session is simply not cached.  At most 32 x 64 KB per process.
+ */
+#define AG_SCACHE_ENTRIES	32
+#define AG_SCACHE_MAX_BYTES	(64 * 1024)
+
 /* Clock tolerances, seconds. */
 #define AG_JWE_LEEWAY		15		/* SDK cookie exp leeway */
 #define AG_JWT_LEEWAY		30		/* ID token time checks */

@@ -84,6 +84,45 @@ forbidden(const struct ag_req *req, const char *mode, struct ag_resp *w)
 }
 
 /*
+ * The rules o names (o->rule, o->redirect_rule) into named[2] (NULL
+ * where no name is given).  -1: all found; else the index of the first
+ * name the configuration lacks.
+ */
+static int
+find_rules(const struct ag_app *app, const struct ag_protect_opts *o,
+    const char *names[2], const struct ag_rule *named[2])
+{
+	int i;
+
+	names[0] = o->rule;
+	names[1] = o->redirect_rule;
+	for (i = 0; i < 2; i++) {
+		named[i] = NULL;
+		if (names[i] != NULL && (strlen(names[i]) > AG_MAX_RULE_NAME ||
+		    (named[i] = ag_rules_find(&app->rules, names[i])) == NULL))
+			return i;
+	}
+	return -1;
+}
+
+int
+ag_protect_rules_hold(const struct ag_app *app,
+    const struct ag_protect_opts *o, const ag_json *user)
+{
+	const char *names[2];
+	const struct ag_rule *named[2];
+	int i;
+
+	if (find_rules(app, o, names, named) >= 0 ||
+	    !ag_rule_eval(app->rules.require, user))
+		return 0;
+	for (i = 0; i < 2; i++)
+		if (named[i] != NULL && !ag_rule_eval(named[i], user))
+			return 0;
+	return 1;
+}
+
+/*
  * 1b. The rules on the user's claims.  AG_OK: met.  AG_ERR_DENIED with
  * the answer in w: not met (403), or o->rule or o->redirect_rule names
  * no rule (500).
@@ -96,16 +135,13 @@ check_rules(const struct ag_app *app, const struct ag_req *req,
 		"AUTHGATE_RULE", "REDIRECT_AUTHGATE_RULE"
 	};
 	const char *names[2];
-	const struct ag_rule *named[2] = { NULL, NULL };
+	const struct ag_rule *named[2];
 	const char *sub = ag_json_get_str(user, "sub");
 	size_t i;
+	int bad;
 
-	names[0] = o->rule;
-	names[1] = o->redirect_rule;
-	for (i = 0; i < 2; i++) {
-		if (names[i] == NULL || (strlen(names[i]) <= AG_MAX_RULE_NAME &&
-		    (named[i] = ag_rules_find(&app->rules, names[i])) != NULL))
-			continue;
+	if ((bad = find_rules(app, o, names, named)) >= 0) {
+		i = (size_t)bad;
 		ag_err("%s: %s: the server's %s names no rule of the "
 		    "configuration (authorize.rule.%.64s); refusing",
 		    o->who, o->what, vars[i], names[i]);

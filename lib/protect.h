@@ -73,6 +73,14 @@ struct ag_protect {
 int	 ag_protect(struct ag_app *, struct ag_req *,
 	    const struct ag_protect_opts *, struct ag_resp *w,
 	    struct ag_protect *p);
+/*
+ * 1 when the claims in user meet authorize.require and the rules o
+ * names (o->rule, o->redirect_rule), all of which the configuration
+ * has; 0 otherwise.  Silent: ag_protect() answers and logs a refusal.
+ * The authorizer's cache (lib/scache.h) asks this on every hit.
+ */
+int	 ag_protect_rules_hold(const struct ag_app *,
+	    const struct ag_protect_opts *, const ag_json *user);
 /* Release p (tokens wiped).  NULL safe. */
 void	 ag_protect_free(struct ag_protect *);
 

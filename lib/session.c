@@ -175,6 +175,15 @@ static int
 check_logout(struct ag_app *app, ag_json *data, int64_t created,
     int64_t now)
 {
+	return ag_session_check_logout(app, ag_json_get_str(ag_json_get(data,
+	    "internal"), "sid"), ag_json_get_str(ag_json_get(data, "user"),
+	    "sub"), created, now);
+}
+
+int
+ag_session_check_logout(struct ag_app *app, const char *sid,
+    const char *sub, int64_t created, int64_t now)
+{
 	const char *db_path = app->conf.session_db;
 	struct ag_db *db;
 	int r, found;
@@ -183,9 +192,7 @@ check_logout(struct ag_app *app, ag_json *data, int64_t created,
 		return AG_OK;
 	if ((r = ag_app_db(app, &db)) != AG_OK)
 		return r;
-	r = ag_db_logout_find(db, ag_json_get_str(ag_json_get(data,
-	    "internal"), "sid"), ag_json_get_str(ag_json_get(data, "user"),
-	    "sub"), created, now, &found);
+	r = ag_db_logout_find(db, sid, sub, created, now, &found);
 	if (r != AG_OK)
 		return r;
 	if (found) {
@@ -244,6 +251,13 @@ out:
 	ag_json_free(data);
 	ag_json_free(cookie);
 	return r;
+}
+
+int
+ag_session_cookie_value(const struct ag_conf *c, const struct ag_cookies *jar,
+    struct ag_buf *out)
+{
+	return cookie_value(c, jar, out);
 }
 
 int

@@ -61,6 +61,23 @@ int	 ag_session_should_roll(const struct ag_conf *, int64_t cur_exp,
 int	 ag_session_read(struct ag_app *, const struct ag_cookies *,
 	    struct ag_session *out);
 /*
+ * The sealed session as the request carries it: the cookie
+ * cookie.name, else its chunks joined, appended to out (its limit
+ * bounds it).  AG_OK; AG_ERR_NOTFOUND (none); AG_ERR_LIMIT.  What
+ * ag_session_read() unseals, and the key of the authorizer's cache.
+ */
+int	 ag_session_cookie_value(const struct ag_conf *,
+	    const struct ag_cookies *, struct ag_buf *out);
+/*
+ * The back-channel logout check of a cookie-store session (what
+ * ag_session_read() does after unsealing): AG_ERR_NOTFOUND when
+ * session.db records a logout of sid (or of sub) at or after created;
+ * AG_OK when none, or when session.db does not exist; AG_ERR_DB /
+ * AG_ERR_BUSY when it exists but cannot be read.  sid may be NULL.
+ */
+int	 ag_session_check_logout(struct ag_app *, const char *sid,
+	    const char *sub, int64_t created, int64_t now);
+/*
  * sqlite store only: the session of row id (AG_DB_ID_LEN lower-case
  * hex), for `authgate token --session ID` where no cookie exists.
  * The same checks as ag_session_read (unexpired row, user.sub,
