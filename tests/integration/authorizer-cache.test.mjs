@@ -26,7 +26,7 @@ import { freePort, runDir, sleep } from '../lib/procs.mjs';
 import { startApp } from '../lib/lighttpd.mjs';
 import { startIdp, baseConf } from '../lib/stack.mjs';
 import { login } from '../lib/client.mjs';
-import { makeSite, markerName, httpRequest, NAVIGATION } from '../lib/wrap.mjs';
+import { addAdminDir, makeSite, markerName, httpRequest, NAVIGATION } from '../lib/wrap.mjs';
 import { cli } from '../lib/api.mjs';
 
 const API = { accept: 'application/json', 'sec-fetch-mode': 'cors' };
@@ -39,12 +39,6 @@ const RULES = {
 let idp, site, dir, main, short, mainUrl, shortUrl;
 
 // Copy the site's marker.sh into cgi-bin/admin/ (AUTHGATE_RULE=admins).
-function addAdminDir(s) {
-	const admin = path.join(s.cgiDir, 'admin');
-	fs.mkdirSync(admin, { recursive: true, mode: 0o755 });
-	fs.copyFileSync(path.join(s.cgiDir, 'marker.sh'), path.join(admin, 'marker.sh'));
-	fs.chmodSync(path.join(admin, 'marker.sh'), 0o755);
-}
 
 // authgate-fcgi's log: its stderr, which lighttpd (bin-path) leaves on
 // its own, in lighttpd.out.

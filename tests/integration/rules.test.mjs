@@ -22,7 +22,7 @@ import { freePort, runDir, logHas } from '../lib/procs.mjs';
 import { startApp, writeConf, authgateFcgiPath } from '../lib/lighttpd.mjs';
 import { startIdp, startWrapStack, baseConf } from '../lib/stack.mjs';
 import { login } from '../lib/client.mjs';
-import { makeSite, markerName, httpRequest, NAVIGATION } from '../lib/wrap.mjs';
+import { addAdminDir, makeSite, markerName, httpRequest, NAVIGATION } from '../lib/wrap.mjs';
 import { CLI } from '../lib/api.mjs';
 
 const API = { accept: 'application/json', 'sec-fetch-mode': 'cors' };
@@ -37,13 +37,6 @@ const FORBIDDEN = {
 	description: 'The user is not allowed to access this resource',
 };
 
-// Copy the site's marker.sh into cgi-bin/admin/ (AUTHGATE_RULE=admins).
-function addAdminDir(site) {
-	const admin = path.join(site.cgiDir, 'admin');
-	fs.mkdirSync(admin, { recursive: true, mode: 0o755 });
-	fs.copyFileSync(path.join(site.cgiDir, 'marker.sh'), path.join(admin, 'marker.sh'));
-	fs.chmodSync(path.join(admin, 'marker.sh'), 0o755);
-}
 
 function assert403Html(res, what) {
 	assert.equal(res.status, 403, `${what}: ${res.status} ${res.text}`);

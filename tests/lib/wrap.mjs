@@ -61,6 +61,15 @@ function markerScript(markers, fixed, extra = '') {
  *   apacheUser  {uid, gid} to own DIR/markers/ (Apache's CGI user)
  * Site: { docroot, cgiDir, markers, outside, marked(name), wrapDir }
  */
+// Copy the site's marker.sh into cgi-bin/admin/ (the examples name
+// AUTHGATE_RULE=admins there).
+export function addAdminDir(site) {
+	const admin = path.join(site.cgiDir, 'admin');
+	fs.mkdirSync(admin, { recursive: true, mode: 0o755 });
+	fs.copyFileSync(path.join(site.cgiDir, 'marker.sh'), path.join(admin, 'marker.sh'));
+	fs.chmodSync(path.join(admin, 'marker.sh'), 0o755);
+}
+
 export function makeSite(dir, opts = {}) {
 	const docroot = path.join(dir, 'site');
 	const cgiDir = path.join(docroot, 'cgi-bin');
