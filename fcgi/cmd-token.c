@@ -770,19 +770,14 @@ ag_cmd_fetch(struct ag_app *app, int argc, char *argv[])
 		goto out;
 	}
 
-	memset(&req, 0, sizeof(req));
-	req.method = method;
+	ag_oidc_http_req(&app->conf, &req, method, ag_buf_str(&target), NULL);
 	req.other_methods = 1;
-	req.url = ag_buf_str(&target);
 	req.body = body.len > 0 ? body.data : NULL;
 	req.body_len = body.len;
 	req.content_type = has_ctype ? NULL : "application/json";
 	req.accept = "*/*";
 	req.authorization = ag_buf_str(&authz);
-	req.timeout_ms = app->conf.http_timeout_ms;
 	req.max_body = AG_MAX_FETCH_RESPONSE;
-	req.allow_http = app->conf.allow_insecure;
-	req.ca_file = app->conf.http_ca_file;
 	req.headers = headers;
 	if (dpop != NULL)
 		r = ag_dpop_http(dpop, &req, tok.access_token, &resp);

@@ -286,7 +286,6 @@ bearer_call(struct ag_app *app, const struct ag_mfa_ctx *ctx,
 	struct ag_buf url, auth;
 	int r;
 
-	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
 	ag_buf_init(&url, 0);
 	ag_buf_init(&auth, 0);
@@ -295,15 +294,8 @@ bearer_call(struct ag_app *app, const struct ag_mfa_ctx *ctx,
 		r = failw(why, r, "%s: %s", path, ag_strerror(r));
 		goto out;
 	}
-	req.method = method;
-	req.url = ag_buf_str(&url);
-	req.body = json;
-	req.body_len = json != NULL ? strlen(json) : 0;
-	req.content_type = json != NULL ? "application/json" : NULL;
+	ag_oidc_http_req(&app->conf, &req, method, ag_buf_str(&url), json);
 	req.authorization = ag_buf_str(&auth);
-	req.timeout_ms = app->conf.http_timeout_ms;
-	req.allow_http = app->conf.allow_insecure;
-	req.ca_file = app->conf.http_ca_file;
 	if ((r = ag_http_do(&req, &resp)) != AG_OK) {
 		r = failw(why, r == AG_ERR_LIMIT ? r : AG_ERR_HTTP, "%s: %s",
 		    path, r == AG_ERR_LIMIT ? "answer too large" : resp.error);

@@ -107,16 +107,8 @@ ag_myaccount_call(struct ag_app *app, const struct ag_token *tok,
 		r = r != AG_OK ? r : AG_ERR_NOMEM;
 		goto out;
 	}
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.url = ag_buf_str(&url);
-	req.body = json;
-	req.body_len = json != NULL ? strlen(json) : 0;
-	req.content_type = json != NULL ? "application/json" : NULL;
+	ag_oidc_http_req(&app->conf, &req, method, ag_buf_str(&url), json);
 	req.authorization = ag_buf_str(&authz);
-	req.timeout_ms = app->conf.http_timeout_ms;
-	req.allow_http = app->conf.allow_insecure;
-	req.ca_file = app->conf.http_ca_file;
 	req.other_methods = strcmp(method, "DELETE") == 0;
 	r = dpop != NULL ? ag_dpop_http(dpop, &req, tok->access_token, &resp) :
 	    ag_http_do(&req, &resp);

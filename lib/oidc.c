@@ -313,6 +313,23 @@ ag_oidc_dpop(struct ag_oidc *o)
 	return o->dpop;
 }
 
+void
+ag_oidc_http_req(const struct ag_conf *c, struct ag_http_req *req,
+    const char *method, const char *url, const char *json)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = method;
+	req->url = url;
+	req->timeout_ms = c->http_timeout_ms;
+	req->allow_http = c->allow_insecure;
+	req->ca_file = c->http_ca_file;
+	if (json != NULL) {
+		req->body = json;
+		req->body_len = strlen(json);
+		req->content_type = "application/json";
+	}
+}
+
 /*
  * One request to the provider with the configured network settings;
  * with access_token (a DPoP-bound one) under d, through ag_dpop_http:
@@ -327,16 +344,11 @@ op_send(struct ag_oidc *o, const char *method, const char *url,
 	struct ag_http_req req;
 	int r;
 
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.url = url;
+	ag_oidc_http_req(o->conf, &req, method, url, NULL);
 	req.body = body;
 	req.body_len = body != NULL ? strlen(body) : 0;
 	req.authorization = authorization;
 	req.dpop = proof;
-	req.timeout_ms = o->conf->http_timeout_ms;
-	req.allow_http = o->conf->allow_insecure;
-	req.ca_file = o->conf->http_ca_file;
 	if (d != NULL)
 		r = ag_dpop_http(d, &req, access_token, resp);
 	else

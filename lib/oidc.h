@@ -20,6 +20,7 @@
 
 #define AG_WHY_LEN	256
 
+struct ag_http_req;
 struct ag_http_resp;
 struct ag_jwks;
 struct ag_key;
@@ -151,6 +152,15 @@ int	 ag_oidc_token(struct ag_oidc *, const char *form,
  */
 int	 ag_oidc_oauth_error(const struct ag_http_resp *resp, const char *step,
 	    struct ag_oauth_error *err, char *why);
+
+/*
+ * Start req for a call to the provider or an API: zeroed, then method,
+ * url and the configured transport (http.timeout_ms,
+ * allow_insecure_requests, http.ca_file); with json non-NULL also the
+ * body and Content-Type application/json.  Borrows every string.
+ */
+void	 ag_oidc_http_req(const struct ag_conf *, struct ag_http_req *req,
+	    const char *method, const char *url, const char *json);
 
 /*
  * POST form (already encoded) plus the configured client authentication
