@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO, portFree, freePort, runDir } from './procs.mjs';
 import { startIdp, baseConf } from './stack.mjs';
+import { OTP_CODE } from '../idp/auth0-mfa.mjs';
 import { startApp, authgateWrapPath } from './lighttpd.mjs';
 import { startTestApi } from './test-api.mjs';
 
@@ -49,6 +50,8 @@ const idp = await startIdp({
 	port: idpPort,
 	redirectUris: [`${appUrl}/auth/callback`],
 	postLogoutRedirectUris: [appUrl, `${appUrl}/`],
+	// The page's MFA step-up runs against the fake of Auth0's MFA API.
+	env: { IDP_AUTH0_MFA: '1' },
 });
 let app, api;
 try {
@@ -77,6 +80,8 @@ authgate demo is running.
   Log in as   alice (any password) -- or bob, or any other name
   Legacy CGI  ${appUrl}/cgi-bin/env.sh  (also env.pl, env-c.cgi)
   Test API    ${api.url}  (takes the access token; "Call the test API")
+  MFA step-up "Get a token that needs MFA": one-time code ${OTP_CODE} (a fake of
+              Auth0's MFA API, tests/idp/auth0-mfa.mjs)
   Provider    ${idp.issuer}  (oidc-provider, its development login pages)
   Config      ${rel(app.confPath)}
   Logs        ${rel(app.errorLog)}
