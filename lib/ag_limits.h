@@ -88,6 +88,11 @@
  */
 #define AG_MAX_RULE_REGEX_LEN	256
 #define AG_MAX_RULE_REGEX_REPEAT 64
+/*
+ * REDIRECT_AUTHGATE_RULE levels the wrapper reads under Apache's Action
+ * (REDIRECT_, REDIRECT_REDIRECT_, ...: one per internal redirect).
+ */
+#define AG_MAX_REDIRECT_RULES	8
 #define AG_MAX_RULE_PATH	8
 #define AG_MAX_NAMED_RULES	32
 #define AG_MAX_RULE_NAME	64

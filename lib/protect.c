@@ -7,7 +7,8 @@
  *  1b. The authorization rules on the session's user claims:
  *     authorize.require, and the rule the server names per path
  *     (AUTHGATE_RULE; for the wrapper under Apache's Action also
- *     REDIRECT_AUTHGATE_RULE, both must hold).  Not met: 403 (a short page for navigations,
+ *     REDIRECT_AUTHGATE_RULE and every deeper REDIRECT_REDIRECT_...
+ *     level; all must hold).  Not met: 403 (a short page for navigations,
  *     JSON otherwise); a name the configuration lacks: 500 (a
  *     misconfiguration fails closed).  Both AG_ERR_DENIED, before any
  *     token refresh or session write.
@@ -83,20 +84,24 @@ forbidden(const struct ag_req *req, const char *mode, struct ag_resp *w)
 	w->status = 403;
 }
 
+/* The rule names o carries: o->rule, then o->redirect_rule[]. */
+#define NAMES	(1 + AG_MAX_REDIRECT_RULES)
+
 /*
- * The rules o names (o->rule, o->redirect_rule) into named[2] (NULL
- * where no name is given).  -1: all found; else the index of the first
- * name the configuration lacks.
+ * The rules o names into named[NAMES] (NULL where no name is given).
+ * -1: all found; else the index of the first name the configuration
+ * lacks.
  */
 static int
 find_rules(const struct ag_app *app, const struct ag_protect_opts *o,
-    const char *names[2], const struct ag_rule *named[2])
+    const char *names[NAMES], const struct ag_rule *named[NAMES])
 {
 	int i;
 
 	names[0] = o->rule;
-	names[1] = o->redirect_rule;
-	for (i = 0; i < 2; i++) {
+	for (i = 1; i < NAMES; i++)
+		names[i] = o->redirect_rule[i - 1];
+	for (i = 0; i < NAMES; i++) {
 		named[i] = NULL;
 		if (names[i] != NULL && (strlen(names[i]) > AG_MAX_RULE_NAME ||
 		    (named[i] = ag_rules_find(&app->rules, names[i])) == NULL))
@@ -109,14 +114,14 @@ int
 ag_protect_rules_hold(const struct ag_app *app,
     const struct ag_protect_opts *o, const ag_json *user)
 {
-	const char *names[2];
-	const struct ag_rule *named[2];
+	const char *names[NAMES];
+	const struct ag_rule *named[NAMES];
 	int i;
 
 	if (find_rules(app, o, names, named) >= 0 ||
 	    !ag_rule_eval(app->rules.require, user))
 		return 0;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NAMES; i++)
 		if (named[i] != NULL && !ag_rule_eval(named[i], user))
 			return 0;
 	return 1;
@@ -124,27 +129,28 @@ ag_protect_rules_hold(const struct ag_app *app,
 
 /*
  * 1b. The rules on the user's claims.  AG_OK: met.  AG_ERR_DENIED with
- * the answer in w: not met (403), or o->rule or o->redirect_rule names
- * no rule (500).
+ * the answer in w: not met (403), or o->rule or an o->redirect_rule[]
+ * names no rule (500).
  */
 static int
 check_rules(const struct ag_app *app, const struct ag_req *req,
     const struct ag_protect_opts *o, const ag_json *user, struct ag_resp *w)
 {
-	static const char *const vars[2] = {
-		"AUTHGATE_RULE", "REDIRECT_AUTHGATE_RULE"
-	};
-	const char *names[2];
-	const struct ag_rule *named[2];
+	/* Level i's variable: the last i prefixes, then AUTHGATE_RULE. */
+	static const char redirects[] = "REDIRECT_REDIRECT_REDIRECT_"
+	    "REDIRECT_REDIRECT_REDIRECT_REDIRECT_REDIRECT_";
+	const char *names[NAMES];
+	const struct ag_rule *named[NAMES];
 	const char *sub = ag_json_get_str(user, "sub");
 	size_t i;
 	int bad;
 
 	if ((bad = find_rules(app, o, names, named)) >= 0) {
 		i = (size_t)bad;
-		ag_err("%s: %s: the server's %s names no rule of the "
-		    "configuration (authorize.rule.%.64s); refusing",
-		    o->who, o->what, vars[i], names[i]);
+		ag_err("%s: %s: the server's %sAUTHGATE_RULE names no rule of "
+		    "the configuration (authorize.rule.%.64s); refusing",
+		    o->who, o->what, redirects + (sizeof(redirects) - 1) -
+		    i * 9, names[i]);
 		(void)ag_resp_header(w, "Cache-Control", "no-store");
 		(void)ag_resp_text(w, 500, "Internal error.");
 		return AG_ERR_DENIED;
@@ -155,7 +161,7 @@ check_rules(const struct ag_app *app, const struct ag_req *req,
 		forbidden(req, o->mode, w);
 		return AG_ERR_DENIED;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NAMES; i++) {
 		if (named[i] == NULL || ag_rule_eval(named[i], user))
 			continue;
 		ag_info("%s: %s denied for sub %.128s: authorize.rule.%s not "

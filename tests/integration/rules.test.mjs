@@ -138,6 +138,41 @@ describe('authgate-wrap under lighttpd', () => {
 		await s.restart({ conf: RULES });
 	});
 
+	test('REDIRECT_AUTHGATE_RULE and REDIRECT_REDIRECT_AUTHGATE_RULE naming different rules: both must hold', async () => {
+		const conf = {
+			...RULES,
+			'authorize.rule.staff': 'roles contains "staff"',
+			'authorize.rule.notalice': 'sub != "alice"',
+		};
+		// The nearer level holds for bob, the deeper one does not.
+		await s.restart({
+			conf,
+			wrapEnv: {
+				REDIRECT_AUTHGATE_RULE: 'staff',
+				REDIRECT_REDIRECT_AUTHGATE_RULE: 'admins',
+			},
+		});
+		const m = markerName('bob');
+		assert403Html(await nav(bob, `/cgi-bin/marker.sh?${m}`), 'navigation');
+		assert.ok(!s.site.marked(m), 'the deeper rule was checked too');
+		const m2 = markerName('alice');
+		assert.equal((await nav(alice, `/cgi-bin/marker.sh?${m2}`)).status, 200);
+		assert.ok(s.site.marked(m2), 'alice meets both');
+		// A third level refuses alice although the two nearer hold.
+		await s.restart({
+			conf,
+			wrapEnv: {
+				REDIRECT_AUTHGATE_RULE: 'staff',
+				REDIRECT_REDIRECT_AUTHGATE_RULE: 'admins',
+				REDIRECT_REDIRECT_REDIRECT_AUTHGATE_RULE: 'notalice',
+			},
+		});
+		const m3 = markerName('alice');
+		assert403Html(await nav(alice, `/cgi-bin/marker.sh?${m3}`), 'navigation');
+		assert.ok(!s.site.marked(m3));
+		await s.restart({ conf: RULES });
+	});
+
 	test('AUTHGATE_RULE naming no configured rule: 500, the program never runs', async () => {
 		await s.restart({ conf: { 'authorize.rule.admins': null } });
 		const m = markerName('alice');
