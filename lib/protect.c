@@ -19,6 +19,10 @@
  *     a valid token is handed out, an expired one is not refreshed.  A
  *     failure is logged and the program runs without the token
  *     variables.
+ *  2b. A refresh that returned an ID token replaced the user's claims:
+ *     the rules of 1b again on the new claims.  Not met: the refreshed
+ *     session is written (step 3; a rotated refresh token is never
+ *     lost), then 403 as in 1b.
  *  3. One session write: the refreshed tokens, else a rolling touch --
  *     the latter only when Set-Cookie reaches the browser.
  *  4. What the program sees: the user after the token step (a refresh
@@ -70,14 +74,14 @@ ag_protect_unauthenticated(const struct ag_app *app, const struct ag_req *req,
 static void
 forbidden(const struct ag_req *req, const char *mode, struct ag_resp *w)
 {
+	/* w->head may already hold the refreshed session's Set-Cookie. */
 	(void)ag_resp_header(w, "Cache-Control", "no-store");
 	if ((mode != NULL && strcmp(mode, "api") == 0) ||
 	    !ag_req_is_navigation(req) ||
+	    ag_buf_puts(&w->body, FORBIDDEN_HTML) != AG_OK ||
 	    ag_resp_header(w, "Content-Type", "text/html; charset=utf-8") !=
-	    AG_OK || ag_buf_puts(&w->body, FORBIDDEN_HTML) != AG_OK) {
-		ag_buf_reset(&w->head);
+	    AG_OK) {
 		ag_buf_reset(&w->body);
-		(void)ag_resp_header(w, "Cache-Control", "no-store");
 		(void)ag_resp_json(w, 403, FORBIDDEN_JSON);
 		return;
 	}
@@ -223,7 +227,7 @@ ag_protect(struct ag_app *app, struct ag_req *req,
 	struct ag_resp scratch;
 	struct ag_resp *cw = o->set_cookie ? w : &scratch;
 	int64_t now, new_exp;
-	int r;
+	int r, denied;
 
 	memset(p, 0, sizeof(*p));
 	ag_resp_init(&scratch);
@@ -249,6 +253,15 @@ ag_protect(struct ag_app *app, struct ag_req *req,
 	if (app->conf.pass_access_token)
 		access_token(app, o, p);
 
+	/*
+	 * 2b. A refresh that returned an ID token replaced the user: the
+	 * rules again on the new claims.  Refused: the refreshed session
+	 * is still written below (a rotated refresh token must not be
+	 * lost), then the 403.
+	 */
+	denied = p->tok.session_changed &&
+	    !ag_protect_rules_hold(app, o, ag_session_user(&p->s));
+
 	/* 3. One write: the refreshed tokens, else a rolling touch. */
 	now = ag_now();
 	new_exp = now + ag_session_max_age(&app->conf, p->s.created_at, now);
@@ -263,6 +276,16 @@ ag_protect(struct ag_app *app, struct ag_req *req,
 	    ag_session_should_roll(&app->conf, p->s.exp, new_exp) &&
 	    ag_session_roll(app, &req->cookies, &p->s, w) == AG_OK)
 		p->wrote = 1;
+
+	if (denied) {
+		if ((r = check_rules(app, req, o, ag_session_user(&p->s),
+		    w)) == AG_OK) {
+			/* Cannot be: ag_protect_rules_hold said no. */
+			(void)ag_resp_text(w, 500, "Internal error.");
+			r = AG_ERR_DENIED;
+		}
+		goto out;
+	}
 
 	/* 4. What the program sees. */
 	p->es.user = ag_session_user(&p->s);

@@ -67,8 +67,10 @@ struct ag_protect {
  * w holds the session's Set-Cookie lines and no-cache headers (w's
  * status is left 0).  AG_ERR_DENIED: no usable session, or a session
  * the authorization rules refuse -- w holds the complete answer (307 /
- * 401 JSON; 403 HTML or JSON when authorize.require or the rule o->rule
- * names is not met; 500 when o->rule names no configured rule; 503 when
+ * 401 JSON; 403 HTML or JSON when authorize.require or a rule o names
+ * is not met, also by the claims a token refresh brought (the refreshed
+ * session is written first: then p->wrote and w holds its Set-Cookie
+ * lines too); 500 when o->rule names no configured rule; 503 when
  * the session store is unavailable); the content must not be served.
  * AG_ERR_NOMEM.
  * p is always initialised: release it with ag_protect_free().
