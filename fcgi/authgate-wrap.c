@@ -232,29 +232,40 @@ get_env(const char *name, void *ctx)
 }
 
 /*
- * The value Apache left for name after internal redirects:
- * REDIRECT_name, else REDIRECT_REDIRECT_name, ... (the nearest
- * redirect first, at most MAX_REDIRECTS deep), or NULL.
+ * The values Apache left for name after internal redirects into
+ * out[AG_MAX_REDIRECT_RULES]: out[i] is that of name with i + 1
+ * REDIRECT_ prefixes (REDIRECT_name, REDIRECT_REDIRECT_name, ...), NULL
+ * where unset.  Returns the nearest set, or NULL.
  */
-#define MAX_REDIRECTS	8
 static const char *
-redirected(const char *name)
+redirected_all(const char *name, const char *out[AG_MAX_REDIRECT_RULES])
 {
-	char var[MAX_REDIRECTS * 9 + 64];
+	char var[AG_MAX_REDIRECT_RULES * 9 + 64];
 	size_t n = 0, len = strlen(name);
-	const char *v;
+	const char *first = NULL;
 	int i;
 
+	for (i = 0; i < AG_MAX_REDIRECT_RULES; i++)
+		out[i] = NULL;
 	if (len >= 64)
 		return NULL;
-	for (i = 0; i < MAX_REDIRECTS; i++) {
+	for (i = 0; i < AG_MAX_REDIRECT_RULES; i++) {
 		memcpy(var + n, "REDIRECT_", 9);
 		n += 9;
 		memcpy(var + n, name, len + 1);
-		if ((v = getenv(var)) != NULL)
-			return v;
+		if ((out[i] = getenv(var)) != NULL && first == NULL)
+			first = out[i];
 	}
-	return NULL;
+	return first;
+}
+
+/* The nearest value Apache left for name after internal redirects. */
+static const char *
+redirected(const char *name)
+{
+	const char *all[AG_MAX_REDIRECT_RULES];
+
+	return redirected_all(name, all);
 }
 
 int
@@ -310,12 +321,13 @@ main(int argc, char *argv[])
 	/*
 	 * Apache's Action renames what the program's own <Directory> set
 	 * (SetEnv) to REDIRECT_* (REDIRECT_REDIRECT_* after one more
-	 * internal redirect): a rule there must not be lost.  A request
+	 * internal redirect): a rule there must not be lost, and every
+	 * level's rule must hold.  A request
 	 * header can only ever arrive as HTTP_* or REDIRECT_HTTP_*.
 	 */
 	po.mode = req.mode != NULL ? req.mode : redirected("AUTHGATE_MODE");
 	po.rule = req.rule;
-	po.redirect_rule = redirected("AUTHGATE_RULE");
+	(void)redirected_all("AUTHGATE_RULE", po.redirect_rule);
 	po.set_cookie = 1;
 	po.who = "wrap";
 	po.what = real;

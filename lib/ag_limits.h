@@ -81,12 +81,18 @@
 #define AG_MAX_RULE_NODES	64
 #define AG_MAX_RULE_REGEX	8
 /*
- * One regular expression: its bytes, and the sum of its {m,n} counts
- * (glibc's regcomp copies the tree per repetition: nested bounds or
- * stacked quantifiers such as "a++++" take gigabytes).
+ * One regular expression: its bytes, and the extra copies its
+ * repetitions make, nested counts multiplied (glibc's regcomp copies the
+ * tree per repetition: nested bounds or stacked quantifiers such as
+ * "a++++" take gigabytes).
  */
 #define AG_MAX_RULE_REGEX_LEN	256
 #define AG_MAX_RULE_REGEX_REPEAT 64
+/*
+ * REDIRECT_AUTHGATE_RULE levels the wrapper reads under Apache's Action
+ * (REDIRECT_, REDIRECT_REDIRECT_, ...: one per internal redirect).
+ */
+#define AG_MAX_REDIRECT_RULES	8
 #define AG_MAX_RULE_PATH	8
 #define AG_MAX_NAMED_RULES	32
 #define AG_MAX_RULE_NAME	64

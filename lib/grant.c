@@ -57,6 +57,9 @@ copy_clean(char *dst, size_t n, const char *src)
  * Fill fail (code, cause, description) and why (the formatted reason);
  * return err.
  */
+static int	failed(struct ag_grant_fail *, int, const char *, const char *,
+    char *, const char *, ...) __attribute__((format(printf, 6, 7)));
+
 static int
 failed(struct ag_grant_fail *fail, int err, const char *code,
     const char *cause, char *why, const char *fmt, ...)
@@ -411,19 +414,25 @@ ciba_endpoints(struct ag_oidc *o, char **issuer, char **endpoint,
 }
 
 /*
- * Validate the ID token of a grant, if any, into *claims: no nonce
- * (none was sent), at_hash against the access token, sub when given.
+ * Validate the ID token of a grant into *claims: no nonce (none was
+ * sent), at_hash against the access token, sub when given.  None: an
+ * error when required (CIBA Core 10.1.1: a grant for the openid scope
+ * carries one), else AG_OK without claims.
  */
 static int
 check_id_token(struct ag_oidc *o, const struct ag_tokens *t, const char *sub,
-    const char *code, ag_json **claims, struct ag_grant_fail *fail,
-    char *why)
+    int required, const char *code, ag_json **claims,
+    struct ag_grant_fail *fail, char *why)
 {
 	struct ag_id_expect e;
 	char reason[AG_WHY_LEN];
 	int r;
 
 	*claims = NULL;
+	if (t->id_token == NULL && required)
+		return failed(fail, AG_ERR_PROVIDER, code, "invalid_id_token",
+		    why, "the token response has no id_token (the openid "
+		    "scope was asked for)");
 	if (t->id_token == NULL)
 		return AG_OK;
 	memset(&e, 0, sizeof(e));
@@ -447,7 +456,7 @@ ag_ciba_run(struct ag_oidc *o, const struct ag_conf *c,
 	struct ag_ciba_start start;
 	struct ag_http_resp resp;
 	struct ag_buf form;
-	char *issuer = NULL, *endpoint = NULL;
+	char *issuer = NULL, *endpoint = NULL, reason[AG_WHY_LEN];
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -465,9 +474,9 @@ ag_ciba_run(struct ag_oidc *o, const struct ag_conf *c,
 		goto out;
 	}
 	if ((r = ag_oidc_client_post(o, endpoint, ag_buf_str(&form), &resp,
-	    why)) != AG_OK) {
+	    reason)) != AG_OK) {
 		r = failed(fail, r, "backchannel_authentication_error", "",
-		    why, "backchannel authentication: %.200s", why);
+		    why, "backchannel authentication: %.200s", reason);
 		goto out;
 	}
 	if ((r = ag_ciba_start_parse(&resp, &start, fail, why)) != AG_OK)
@@ -479,7 +488,8 @@ ag_ciba_run(struct ag_oidc *o, const struct ag_conf *c,
 	}
 	if ((r = ag_ciba_poll_run(ops, &start, t, fail, why)) != AG_OK)
 		goto out;
-	r = check_id_token(o, t, q->login_hint_sub,
+	r = check_id_token(o, t, q->login_hint_sub, ag_token_scope_has(
+	    q->scope != NULL ? q->scope : c->scope, "openid"),
 	    "backchannel_authentication_error", claims, fail, why);
  out:
 	if (r != AG_OK)
@@ -697,7 +707,7 @@ ag_exchange_run(struct ag_oidc *o, const struct ag_exchange_req *q,
 		    strstr(reason, "discovery") != NULL ? "discovery_error" :
 		    "", why, "%s", reason);
 	else
-		r = check_id_token(o, t, NULL, "exchange_failed", claims,
+		r = check_id_token(o, t, NULL, 0, "exchange_failed", claims,
 		    fail, why);
  out:
 	if (r != AG_OK)

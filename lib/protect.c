@@ -7,7 +7,8 @@
  *  1b. The authorization rules on the session's user claims:
  *     authorize.require, and the rule the server names per path
  *     (AUTHGATE_RULE; for the wrapper under Apache's Action also
- *     REDIRECT_AUTHGATE_RULE, both must hold).  Not met: 403 (a short page for navigations,
+ *     REDIRECT_AUTHGATE_RULE and every deeper REDIRECT_REDIRECT_...
+ *     level; all must hold).  Not met: 403 (a short page for navigations,
  *     JSON otherwise); a name the configuration lacks: 500 (a
  *     misconfiguration fails closed).  Both AG_ERR_DENIED, before any
  *     token refresh or session write.
@@ -18,6 +19,10 @@
  *     a valid token is handed out, an expired one is not refreshed.  A
  *     failure is logged and the program runs without the token
  *     variables.
+ *  2b. A refresh that returned an ID token replaced the user's claims:
+ *     the rules of 1b again on the new claims.  Not met: the refreshed
+ *     session is written (step 3; a rotated refresh token is never
+ *     lost), then 403 as in 1b.
  *  3. One session write: the refreshed tokens, else a rolling touch --
  *     the latter only when Set-Cookie reaches the browser.
  *  4. What the program sees: the user after the token step (a refresh
@@ -69,34 +74,38 @@ ag_protect_unauthenticated(const struct ag_app *app, const struct ag_req *req,
 static void
 forbidden(const struct ag_req *req, const char *mode, struct ag_resp *w)
 {
+	/* w->head may already hold the refreshed session's Set-Cookie. */
 	(void)ag_resp_header(w, "Cache-Control", "no-store");
 	if ((mode != NULL && strcmp(mode, "api") == 0) ||
 	    !ag_req_is_navigation(req) ||
+	    ag_buf_puts(&w->body, FORBIDDEN_HTML) != AG_OK ||
 	    ag_resp_header(w, "Content-Type", "text/html; charset=utf-8") !=
-	    AG_OK || ag_buf_puts(&w->body, FORBIDDEN_HTML) != AG_OK) {
-		ag_buf_reset(&w->head);
+	    AG_OK) {
 		ag_buf_reset(&w->body);
-		(void)ag_resp_header(w, "Cache-Control", "no-store");
 		(void)ag_resp_json(w, 403, FORBIDDEN_JSON);
 		return;
 	}
 	w->status = 403;
 }
 
+/* The rule names o carries: o->rule, then o->redirect_rule[]. */
+#define NAMES	(1 + AG_MAX_REDIRECT_RULES)
+
 /*
- * The rules o names (o->rule, o->redirect_rule) into named[2] (NULL
- * where no name is given).  -1: all found; else the index of the first
- * name the configuration lacks.
+ * The rules o names into named[NAMES] (NULL where no name is given).
+ * -1: all found; else the index of the first name the configuration
+ * lacks.
  */
 static int
 find_rules(const struct ag_app *app, const struct ag_protect_opts *o,
-    const char *names[2], const struct ag_rule *named[2])
+    const char *names[NAMES], const struct ag_rule *named[NAMES])
 {
 	int i;
 
 	names[0] = o->rule;
-	names[1] = o->redirect_rule;
-	for (i = 0; i < 2; i++) {
+	for (i = 1; i < NAMES; i++)
+		names[i] = o->redirect_rule[i - 1];
+	for (i = 0; i < NAMES; i++) {
 		named[i] = NULL;
 		if (names[i] != NULL && (strlen(names[i]) > AG_MAX_RULE_NAME ||
 		    (named[i] = ag_rules_find(&app->rules, names[i])) == NULL))
@@ -109,14 +118,14 @@ int
 ag_protect_rules_hold(const struct ag_app *app,
     const struct ag_protect_opts *o, const ag_json *user)
 {
-	const char *names[2];
-	const struct ag_rule *named[2];
+	const char *names[NAMES];
+	const struct ag_rule *named[NAMES];
 	int i;
 
 	if (find_rules(app, o, names, named) >= 0 ||
 	    !ag_rule_eval(app->rules.require, user))
 		return 0;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NAMES; i++)
 		if (named[i] != NULL && !ag_rule_eval(named[i], user))
 			return 0;
 	return 1;
@@ -124,27 +133,28 @@ ag_protect_rules_hold(const struct ag_app *app,
 
 /*
  * 1b. The rules on the user's claims.  AG_OK: met.  AG_ERR_DENIED with
- * the answer in w: not met (403), or o->rule or o->redirect_rule names
- * no rule (500).
+ * the answer in w: not met (403), or o->rule or an o->redirect_rule[]
+ * names no rule (500).
  */
 static int
 check_rules(const struct ag_app *app, const struct ag_req *req,
     const struct ag_protect_opts *o, const ag_json *user, struct ag_resp *w)
 {
-	static const char *const vars[2] = {
-		"AUTHGATE_RULE", "REDIRECT_AUTHGATE_RULE"
-	};
-	const char *names[2];
-	const struct ag_rule *named[2];
+	/* Level i's variable: the last i prefixes, then AUTHGATE_RULE. */
+	static const char redirects[] = "REDIRECT_REDIRECT_REDIRECT_"
+	    "REDIRECT_REDIRECT_REDIRECT_REDIRECT_REDIRECT_";
+	const char *names[NAMES];
+	const struct ag_rule *named[NAMES];
 	const char *sub = ag_json_get_str(user, "sub");
 	size_t i;
 	int bad;
 
 	if ((bad = find_rules(app, o, names, named)) >= 0) {
 		i = (size_t)bad;
-		ag_err("%s: %s: the server's %s names no rule of the "
-		    "configuration (authorize.rule.%.64s); refusing",
-		    o->who, o->what, vars[i], names[i]);
+		ag_err("%s: %s: the server's %sAUTHGATE_RULE names no rule of "
+		    "the configuration (authorize.rule.%.64s); refusing",
+		    o->who, o->what, redirects + (sizeof(redirects) - 1) -
+		    i * 9, names[i]);
 		(void)ag_resp_header(w, "Cache-Control", "no-store");
 		(void)ag_resp_text(w, 500, "Internal error.");
 		return AG_ERR_DENIED;
@@ -155,7 +165,7 @@ check_rules(const struct ag_app *app, const struct ag_req *req,
 		forbidden(req, o->mode, w);
 		return AG_ERR_DENIED;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NAMES; i++) {
 		if (named[i] == NULL || ag_rule_eval(named[i], user))
 			continue;
 		ag_info("%s: %s denied for sub %.128s: authorize.rule.%s not "
@@ -217,7 +227,7 @@ ag_protect(struct ag_app *app, struct ag_req *req,
 	struct ag_resp scratch;
 	struct ag_resp *cw = o->set_cookie ? w : &scratch;
 	int64_t now, new_exp;
-	int r;
+	int r, denied;
 
 	memset(p, 0, sizeof(*p));
 	ag_resp_init(&scratch);
@@ -243,6 +253,15 @@ ag_protect(struct ag_app *app, struct ag_req *req,
 	if (app->conf.pass_access_token)
 		access_token(app, o, p);
 
+	/*
+	 * 2b. A refresh that returned an ID token replaced the user: the
+	 * rules again on the new claims.  Refused: the refreshed session
+	 * is still written below (a rotated refresh token must not be
+	 * lost), then the 403.
+	 */
+	denied = p->tok.session_changed &&
+	    !ag_protect_rules_hold(app, o, ag_session_user(&p->s));
+
 	/* 3. One write: the refreshed tokens, else a rolling touch. */
 	now = ag_now();
 	new_exp = now + ag_session_max_age(&app->conf, p->s.created_at, now);
@@ -257,6 +276,16 @@ ag_protect(struct ag_app *app, struct ag_req *req,
 	    ag_session_should_roll(&app->conf, p->s.exp, new_exp) &&
 	    ag_session_roll(app, &req->cookies, &p->s, w) == AG_OK)
 		p->wrote = 1;
+
+	if (denied) {
+		if ((r = check_rules(app, req, o, ag_session_user(&p->s),
+		    w)) == AG_OK) {
+			/* Cannot be: ag_protect_rules_hold said no. */
+			(void)ag_resp_text(w, 500, "Internal error.");
+			r = AG_ERR_DENIED;
+		}
+		goto out;
+	}
 
 	/* 4. What the program sees. */
 	p->es.user = ag_session_user(&p->s);

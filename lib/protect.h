@@ -9,6 +9,7 @@
 #ifndef AG_PROTECT_H
 #define AG_PROTECT_H
 
+#include "ag_limits.h"
 #include "app.h"
 #include "cgienv.h"
 #include "req.h"
@@ -43,9 +44,11 @@ struct ag_protect_opts {
 	 * REDIRECT_AUTHGATE_RULE, the wrapper under Apache's Action: the
 	 * rule Apache set (SetEnv in the program's <Directory>) on the
 	 * request it then redirected to the wrapper, which renames every
-	 * variable so.  NULL: none.  Checked as rule is, besides it.
+	 * variable so; [i] is the level with i + 1 REDIRECT_ prefixes
+	 * (one per internal redirect).  NULL: none at that level.  Each
+	 * is checked as rule is, besides it: all must hold.
 	 */
-	const char	*redirect_rule;
+	const char	*redirect_rule[AG_MAX_REDIRECT_RULES];
 	const char	*who;		/* log prefix: "wrap", "authorize" */
 	const char	*what;		/* the protected thing, for the log */
 };
@@ -64,8 +67,10 @@ struct ag_protect {
  * w holds the session's Set-Cookie lines and no-cache headers (w's
  * status is left 0).  AG_ERR_DENIED: no usable session, or a session
  * the authorization rules refuse -- w holds the complete answer (307 /
- * 401 JSON; 403 HTML or JSON when authorize.require or the rule o->rule
- * names is not met; 500 when o->rule names no configured rule; 503 when
+ * 401 JSON; 403 HTML or JSON when authorize.require or a rule o names
+ * is not met, also by the claims a token refresh brought (the refreshed
+ * session is written first: then p->wrote and w holds its Set-Cookie
+ * lines too); 500 when o->rule names no configured rule; 503 when
  * the session store is unavailable); the content must not be served.
  * AG_ERR_NOMEM.
  * p is always initialised: release it with ag_protect_free().
@@ -75,7 +80,7 @@ int	 ag_protect(struct ag_app *, struct ag_req *,
 	    struct ag_protect *p);
 /*
  * 1 when the claims in user meet authorize.require and the rules o
- * names (o->rule, o->redirect_rule), all of which the configuration
+ * names (o->rule, o->redirect_rule[]), all of which the configuration
  * has; 0 otherwise.  Silent: ag_protect() answers and logs a refusal.
  * The authorizer's cache (lib/scache.h) asks this on every hit.
  */

@@ -286,52 +286,95 @@ integer(const struct parser *p, int64_t *out)
 }
 
 /*
+ * The copies glibc's regcomp() makes of what a quantifier repeats: the
+ * largest count in "{m,n}" (one more for "{m,}"), 2 for '+', 1 for
+ * '*' and '?'.  *i is at the quantifier and is left at its last byte.
+ */
+static size_t
+quant_copies(const char *re, size_t len, size_t *i)
+{
+	size_t m = 0, k, max = 0;
+	int open = 0;
+
+	if (re[*i] != '{')
+		return re[*i] == '+' ? 2 : 1;
+	while (++*i < len && re[*i] != '}') {
+		if (re[*i] >= '0' && re[*i] <= '9') {
+			k = m * 10 + (size_t)(re[*i] - '0');
+			m = k > AG_MAX_RULE_REGEX_REPEAT + 1 ?
+			    AG_MAX_RULE_REGEX_REPEAT + 2 : k;
+			open = 0;
+		} else {
+			max = m > max ? m : max;
+			m = 0;
+			open = re[*i] == ',';
+		}
+	}
+	max = m > max ? m : max;
+	if (open)
+		max++;
+	return max > 0 ? max : 1;
+}
+
+/*
  * A guard before regcomp(): at most AG_MAX_RULE_REGEX_LEN bytes, no
- * quantifier right after another ("a**", "a+{2}"), and {m,n} counts
- * summing to at most AG_MAX_RULE_REGEX_REPEAT.  NULL when the pattern
- * passes, else what is wrong.
+ * quantifier right after another ("a**", "a+{2}"), and at most
+ * AG_MAX_RULE_REGEX_REPEAT extra copies made by repetition, where
+ * nested repetitions multiply: "(a{9}){9}" makes 80 ("(a{9}){9}){9}"
+ * 728) because regcomp() copies the repeated tree per count.  Each
+ * group's size (its atoms after repetition) is kept on a stack; a
+ * quantifier on an operand of size s with c copies adds (c - 1) * s.
+ * NULL when the pattern passes, else what is wrong.
  */
 static const char *
 regex_guard(const char *re, size_t len)
 {
-	size_t i, reps = 0, m, k;
+	size_t group[AG_MAX_RULE_REGEX_LEN + 1];
+	size_t i, depth = 0, last = 0, extra = 0, c;
 	int quant = 0;
 
 	if (len > AG_MAX_RULE_REGEX_LEN)
 		return "a regular expression longer than "
 		    "256 bytes";
+	group[0] = 0;
 	for (i = 0; i < len; i++) {
-		if (re[i] == '\\') {
+		if (strchr("*+?{", re[i]) != NULL) {
+			if (quant)
+				return "a quantifier after a quantifier";
+			quant = 1;
+			c = quant_copies(re, len, &i);
+			extra += (c - 1) * last;
+			if (extra > AG_MAX_RULE_REGEX_REPEAT)
+				return "repetitions making more than 64 "
+				    "copies in all";
+			group[depth] += (c - 1) * last;
+			last *= c;
+			continue;
+		}
+		quant = 0;
+		if (re[i] == '(') {
+			group[++depth] = 0;
+			last = 0;
+			continue;
+		} else if (re[i] == ')' && depth > 0) {
+			last = group[depth--];
+			group[depth] += last;
+			continue;
+		} else if (re[i] == '|') {
+			last = 0;
+			continue;
+		} else if (re[i] == '\\')
 			i++;
-			quant = 0;
-		} else if (re[i] == '[') {
+		else if (re[i] == '[') {
 			/* A bracket expression: ']' first is a member. */
 			i += re[i + 1] == '^' ? 2 : 1;
 			if (re[i] == ']')
 				i++;
 			while (i < len && re[i] != ']')
 				i++;
-			quant = 0;
-		} else if (strchr("*+?{", re[i]) != NULL) {
-			if (quant)
-				return "a quantifier after a quantifier";
-			quant = 1;
-			if (re[i] != '{')
-				continue;
-			for (m = 0; ++i < len && re[i] != '}'; )
-				if (re[i] >= '0' && re[i] <= '9') {
-					k = m * 10 + (size_t)(re[i] - '0');
-					m = k > AG_MAX_RULE_REGEX_REPEAT ?
-					    AG_MAX_RULE_REGEX_REPEAT + 1 : k;
-				} else {
-					reps += m;
-					m = 0;
-				}
-			reps += m;
-			if (reps > AG_MAX_RULE_REGEX_REPEAT)
-				return "repetition counts above 64 in all";
-		} else
-			quant = 0;
+		}
+		last = 1;
+		group[depth]++;
 	}
 	return NULL;
 }

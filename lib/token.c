@@ -258,6 +258,12 @@ has_scope(const char *s, const char *w, size_t n)
 	return 0;
 }
 
+int
+ag_token_scope_has(const char *list, const char *scope)
+{
+	return has_scope(list, scope, strlen(scope));
+}
+
 static int
 empty(const char *s)
 {

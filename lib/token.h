@@ -105,6 +105,8 @@ int	 ag_token_mfa_body(struct ag_app *, const struct ag_token_fail *,
 
 /* The pieces, exposed for the tests. */
 
+/* 1 when scope is one of the space-separated scopes of list (NULL: none). */
+int	 ag_token_scope_has(const char *list, const char *scope);
 /*
  * Append to out the order-preserving, de-duplicated union of the
  * space-separated scopes a and b (either may be NULL), single spaces.

@@ -416,6 +416,9 @@ RULES = {
     "depth-8": "(" * 8 + "exists a" + ")" * 8,
     "depth-9": "(" * 9 + "exists a" + ")" * 9,
     "bad-regex": 'email ~ "a(b"',
+    "regex-nested-repeat": 'name ~ "(((((((a{9}){9}){9}){9}){9}){9}){9})"\n'
+                           '{"name":"a"}',
+    "regex-nested-plus": 'name ~ "((((((a+)+)+)+)+)+)"\n{"name":"aaa"}',
     "bad-op": 'roles contians "admin"',
     "unterminated": 'email = "unterminated',
     "namespaced": 'exists "https://example.com/roles" and '

@@ -104,6 +104,16 @@
 //                         authorization_pending answer slow_down instead
 //   stats.ciba: {requests, polls: [ms timestamps]}; stats.exchange: the
 //                         last exchange {sub, audience, scope, actor}
+//   POST /test/claims?sub=S&set=JSON   from now on account S's claims (ID
+//                         token and userinfo) carry the members of JSON
+//                         over its own (e.g. roles changed after a login)
+//   POST /test/ciba/approve?sub=S&id_token_sub=T   approve as above, but
+//                         the ID token of S's grant names sub T (a
+//                         provider that mixes users up); the next CIBA
+//                         token answer only
+//   POST /test/ciba/no-id-token?n=N   the next N successful CIBA token
+//                         answers leave out the id_token
+//   stats.par_dpop_jkt: the dpop_jkt of the last pushed request (or null)
 
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -185,12 +195,17 @@ USERS['mallory-big'] = {
 	email: 'mallory-big@example.com', email_verified: true,
 };
 const idTokenOnlySub = new Set(['mallory', 'mallory-big']);
+// POST /test/claims: members laid over an account's claims.
+const claimOverrides = new Map();
+// POST /test/ciba/approve?id_token_sub=T: S's CIBA ID token names T.
+const cibaIdTokenSub = new Map();
 
 // use: "id_token" or "userinfo" (oidc-provider asks once for each).
 function accountClaims(id, use) {
 	if (idTokenOnlySub.has(id) && use === 'id_token')
 		return { sub: id };
-	return USERS[id] ? { ...USERS[id] } : { sub: id, name: id, nickname: id };
+	const c = USERS[id] ? { ...USERS[id] } : { sub: id, name: id, nickname: id };
+	return { ...c, ...(claimOverrides.get(id) || {}) };
 }
 
 function list(s) {
@@ -308,7 +323,7 @@ function resetStats() {
 	Object.assign(stats, {
 		requests: {}, token: { total: 0, errors: 0 }, userinfo: 0,
 		revocation: 0, end_session: 0, backchannel: { sent: 0, errors: 0 },
-		authorization: 0, discovery: 0, jwks: 0, par: 0,
+		authorization: 0, discovery: 0, jwks: 0, par: 0, par_dpop_jkt: null,
 		grants_revoked: 0, client_auth: {},
 		ciba: { requests: 0, polls: [] }, exchange: null,
 	});
@@ -459,6 +474,13 @@ async function cibaHook(provider, ciba, ctx) {
 		ctx.body = JSON.stringify({ slowDown: ciba.slowDown });
 		return;
 	}
+	if (what === 'no-id-token') {
+		ciba.noIdToken = Number(ctx.query.n || 1);
+		ctx.body = JSON.stringify({ noIdToken: ciba.noIdToken });
+		return;
+	}
+	if (what === 'approve' && ctx.query.id_token_sub)
+		cibaIdTokenSub.set(String(ctx.query.sub || ''), String(ctx.query.id_token_sub));
 	if (what !== 'approve' && what !== 'deny') {
 		ctx.status = 404;
 		return;
@@ -500,6 +522,13 @@ function cibaAfter(ciba, ctx) {
 	    ctx.body?.error === 'authorization_pending') {
 		ciba.slowDown--;
 		ctx.body = { error: 'slow_down', error_description: 'you are polling too quickly' };
+	}
+	if (ctx.status === 200)		// id_token_sub answers one grant
+		cibaIdTokenSub.clear();
+	if (ciba.noIdToken > 0 && ctx.status === 200 && ctx.body?.id_token) {
+		ciba.noIdToken--;
+		const { id_token: _, ...rest } = ctx.body;
+		ctx.body = rest;
 	}
 }
 
@@ -614,9 +643,13 @@ async function main() {
 			    .map(([k, v]) => `<p><b>${esc(k)}</b>: ${esc(v)}</p>`).join(''));
 		},
 		async findAccount(ctx, id) {
+			// The ID token's sub is the account's id: a CIBA
+			// token request finds another account when told.
+			const as = ctx?.oidc?.params?.grant_type === CIBA_GRANT ?
+			    cibaIdTokenSub.get(id) : undefined;
 			return {
-				accountId: id,
-				async claims(use) { return accountClaims(id, use); },
+				accountId: as ?? id,
+				async claims(use) { return accountClaims(as ?? id, use); },
 			};
 		},
 		// A refresh token for every client allowed the grant, whether or
@@ -790,6 +823,14 @@ async function main() {
 			ctx.body = JSON.stringify(results);
 			return;
 		}
+		if (path === '/test/claims' && ctx.method === 'POST') {
+			const id = String(ctx.query.sub || '');
+			claimOverrides.set(id, { ...(claimOverrides.get(id) || {}),
+			    ...JSON.parse(ctx.query.set || '{}') });
+			ctx.type = 'json';
+			ctx.body = JSON.stringify(claimOverrides.get(id));
+			return;
+		}
 		if (path.startsWith('/test/ciba/')) {
 			await cibaHook(provider, ciba, ctx);
 			return;
@@ -822,7 +863,10 @@ async function main() {
 		case 'authorization': stats.authorization++; break;
 		case 'discovery': stats.discovery++; break;
 		case 'jwks': stats.jwks++; break;
-		case 'pushed_authorization_request': stats.par++; break;
+		case 'pushed_authorization_request':
+			stats.par++;
+			stats.par_dpop_jkt = ctx.oidc.params?.dpop_jkt ?? null;
+			break;
 		}
 		if (ctx.status >= 500)
 			log(`${ctx.method} ${ctx.url} -> ${ctx.status}`);

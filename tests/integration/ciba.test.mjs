@@ -10,11 +10,20 @@
 //  - nobody answers within --requested-expiry: exit 1, expired_token;
 //  - slow_down: the next poll comes 5 s later than the interval;
 //  - the provider's refusals (unknown user, binding message it rejects),
-//    a provider without CIBA, and usage errors (exit 2).
+//    a provider without CIBA, and usage errors (exit 2);
+//  - an ID token for another user than the login hint, or none at all
+//    (CIBA Core 10.1.1 requires one for the openid scope): invalid_id_token;
+//  - a backchannel endpoint nobody listens on: the message names the
+//    cause intact.
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGrantIdp, waitFor } from '../lib/grant.mjs';
+import http from 'node:http';
+import path from 'node:path';
+import { runCli, startGrantIdp, waitFor } from '../lib/grant.mjs';
+import { writeConf } from '../lib/lighttpd.mjs';
+import { runDir } from '../lib/procs.mjs';
+import { baseConf } from '../lib/stack.mjs';
 
 const MESSAGE = 'Approve transfer 42';
 
@@ -113,6 +122,62 @@ describe('authgate ciba', () => {
 		    '--scope', 'profile']);
 		assert.equal(r.rc, 1, 'no openid scope');
 		assert.match(r.stderr, /backchannel_authentication_error: invalid_request/);
+	});
+
+	test('an ID token for another user than the login hint: invalid_id_token', async () => {
+		const { run } = await pendingAfterPolls(1);
+		assert.deepEqual(await s.post('/test/ciba/approve?sub=alice&id_token_sub=bob'),
+		    { answered: 1 });
+		const r = await run;
+		assert.equal(r.rc, 1, r.stdout);
+		assert.equal(r.stdout, '', 'no tokens printed');
+		assert.match(r.stderr,
+		    /^authgate: ciba: backchannel_authentication_error: invalid_id_token: .*sub/);
+		assert.equal((await s.idp.stats()).token['urn:openid:params:grant-type:ciba'], 1,
+		    'the provider did answer with tokens');
+	});
+
+	test('a token answer without an ID token: invalid_id_token', async () => {
+		await s.post('/test/ciba/no-id-token?n=1');
+		const { run } = await pendingAfterPolls(1);
+		await s.post('/test/ciba/approve?sub=alice');
+		const r = await run;
+		assert.equal(r.rc, 1, r.stdout);
+		assert.equal(r.stdout, '');
+		assert.match(r.stderr,
+		    /^authgate: ciba: backchannel_authentication_error: invalid_id_token: .*no id_token/);
+	});
+
+	test('backchannel endpoint unreachable: the cause named intact', async () => {
+		// The provider's discovery under another issuer, its
+		// backchannel endpoint on a port nobody listens on.
+		const doc = await s.get('/.well-known/openid-configuration');
+		const srv = http.createServer((req, res) => {
+			res.setHeader('content-type', 'application/json');
+			res.end(JSON.stringify(req.url === '/.well-known/openid-configuration' ?
+			    { ...doc, issuer: `http://127.0.0.1:${srv.address().port}`,
+			      backchannel_authentication_endpoint: 'http://127.0.0.1:9/backchannel' } :
+			    {}));
+		});
+		await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+		try {
+			const conf = writeConf(path.join(runDir('ciba-unreachable'), 'authgate.conf'),
+			    baseConf('http://127.0.0.1:9', `http://127.0.0.1:${srv.address().port}`));
+			const r = await runCli(conf, ['ciba', '--login-hint', 'alice',
+			    '--binding-message', MESSAGE]);
+			assert.equal(r.rc, 1);
+			const line = r.stderr.trim().split('\n').pop();
+			assert.match(line, /^authgate: ciba: backchannel_authentication_error: /);
+			const why = line.slice(line.indexOf('backchannel authentication: '));
+			assert.match(why,
+			    /^backchannel authentication: client post: .*connect.*127\.0\.0\.1 port 9\b/,
+			    line);
+			assert.ok(!/backchannel authentication: .*backchannel authentication: /.test(line),
+			    `the reason is not mixed into itself: ${line}`);
+			assert.match(why, /^[\x20-\x7e]+$/, 'printable');
+		} finally {
+			srv.close();
+		}
 	});
 
 	test('bad usage: exit 2, nothing sent', async () => {

@@ -182,6 +182,7 @@ describe('userinfo with a DPoP-bound token (opaque tokens, userinfo = on, PAR)',
 		const { browser } = await login(s.appUrl, 'alice');
 		const st = await s.idp.stats();
 		assert.equal(st.par, 1, 'the authorization request was pushed');
+		assert.equal(st.par_dpop_jkt, key.jkt, 'the pushed request carried dpop_jkt');
 		assert.ok(st.userinfo >= 1 && st.userinfo <= 2, JSON.stringify(st));
 		const p = await browser.get(`${s.appUrl}/auth/profile`);
 		assert.equal(p.status, 200, p.text);

@@ -138,6 +138,41 @@ describe('authgate-wrap under lighttpd', () => {
 		await s.restart({ conf: RULES });
 	});
 
+	test('REDIRECT_AUTHGATE_RULE and REDIRECT_REDIRECT_AUTHGATE_RULE naming different rules: both must hold', async () => {
+		const conf = {
+			...RULES,
+			'authorize.rule.staff': 'roles contains "staff"',
+			'authorize.rule.notalice': 'sub != "alice"',
+		};
+		// The nearer level holds for bob, the deeper one does not.
+		await s.restart({
+			conf,
+			wrapEnv: {
+				REDIRECT_AUTHGATE_RULE: 'staff',
+				REDIRECT_REDIRECT_AUTHGATE_RULE: 'admins',
+			},
+		});
+		const m = markerName('bob');
+		assert403Html(await nav(bob, `/cgi-bin/marker.sh?${m}`), 'navigation');
+		assert.ok(!s.site.marked(m), 'the deeper rule was checked too');
+		const m2 = markerName('alice');
+		assert.equal((await nav(alice, `/cgi-bin/marker.sh?${m2}`)).status, 200);
+		assert.ok(s.site.marked(m2), 'alice meets both');
+		// A third level refuses alice although the two nearer hold.
+		await s.restart({
+			conf,
+			wrapEnv: {
+				REDIRECT_AUTHGATE_RULE: 'staff',
+				REDIRECT_REDIRECT_AUTHGATE_RULE: 'admins',
+				REDIRECT_REDIRECT_REDIRECT_AUTHGATE_RULE: 'notalice',
+			},
+		});
+		const m3 = markerName('alice');
+		assert403Html(await nav(alice, `/cgi-bin/marker.sh?${m3}`), 'navigation');
+		assert.ok(!s.site.marked(m3));
+		await s.restart({ conf: RULES });
+	});
+
 	test('AUTHGATE_RULE naming no configured rule: 500, the program never runs', async () => {
 		await s.restart({ conf: { 'authorize.rule.admins': null } });
 		const m = markerName('alice');
@@ -282,5 +317,58 @@ describe('authgate check: a rule on a claim claims.keep drops', () => {
 		const r = check({ 'claims.keep': 'sub email_verified roles' });
 		assert.equal(r.status, 0, r.stdout + r.stderr);
 		assert.ok(!/claims\.keep/.test(r.stderr), r.stderr);
+	});
+});
+
+// A refresh that returns an ID token replaces the session's claims: the
+// rules are checked again on them (the refreshed session is still stored,
+// so a rotated refresh token is not lost), before the program runs.
+describe('authgate-wrap: the rules again after a refresh changed the claims', () => {
+	let s;
+	const conf = { ...RULES, 'wrap.pass_access_token': 'on' };
+	const nav = (b, p) => httpRequest(`${s.appUrl}${p}`, { jar: b.jar, headers: NAVIGATION });
+	const setClaims = (set) => fetch(`${s.idp.base}/test/claims?sub=erin&set=` +
+	    encodeURIComponent(JSON.stringify(set)), { method: 'POST' });
+
+	before(async () => {
+		// Access tokens expire after 60 s; the wrapper's clock is moved.
+		s = await startWrapStack({
+			name: 'rules-refresh', conf, idpEnv: { IDP_TTL_ACCESS_TOKEN: '60' },
+		});
+		addAdminDir(s.site);
+	});
+
+	after(async () => {
+		await s?.stop();
+	});
+
+	test('admin removed at the provider: 403 after the refresh, the refreshed session stored', async () => {
+		await setClaims({ email: 'erin@example.com', email_verified: true, roles: ['admin'] });
+		const erin = (await login(s.appUrl, 'erin')).browser;
+		const m = markerName('erin');
+		assert.equal((await nav(erin, `/cgi-bin/admin/marker.sh?${m}`)).status, 200);
+		assert.ok(s.site.marked(m), 'an admin at login');
+
+		await setClaims({ roles: ['staff'] });
+		await s.restart({ conf, wrapEnv: { AUTHGATE_TEST_CLOCK_OFFSET: '120' } });
+		await s.idp.resetStats();
+		const m2 = markerName('erin');
+		const res = await nav(erin, `/cgi-bin/admin/marker.sh?${m2}`);
+		assert.equal(res.status, 403, res.text);
+		assert.match(res.text, /<h1>Forbidden<\/h1>/);
+		assert.ok(!s.site.marked(m2), 'the program never ran with the new claims');
+		assert.equal((await s.idp.stats()).token.refresh_token, 1, 'the token was refreshed');
+		assert.ok(res.setCookies.some((c) => /^__session/.test(c)),
+		    `the refreshed session was sent: ${res.setCookies}`);
+
+		// The stored session carries the new token and claims: no second
+		// refresh, still refused; a page without the rule still runs.
+		const m3 = markerName('erin');
+		assert.equal((await nav(erin, `/cgi-bin/admin/marker.sh?${m3}`)).status, 403);
+		assert.ok(!s.site.marked(m3));
+		const m4 = markerName('erin');
+		assert.equal((await nav(erin, `/cgi-bin/marker.sh?${m4}`)).status, 200);
+		assert.ok(s.site.marked(m4));
+		assert.equal((await s.idp.stats()).token.refresh_token, 1, 'refreshed once');
 	});
 });

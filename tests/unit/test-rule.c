@@ -295,12 +295,34 @@ test_limits(void)
 	is_int(ag_rule_parse(ag_buf_str(&b), &r, why, sizeof(why)),
 	    AG_ERR_LIMIT, "AG_MAX_RULE_REGEX_LEN + 1 bytes: AG_ERR_LIMIT");
 	ag_buf_free(&b);
-	ok(parses("a ~ \"^(x{32}){2}[{+*]{0,30}\\+?$\""),
-	    "counts summing to AG_MAX_RULE_REGEX_REPEAT: parses");
+	ok(parses("a ~ \"^(x{16}){2}[{+*]{0,32}\\+?$\""),
+	    "copies adding up to AG_MAX_RULE_REGEX_REPEAT: parses");
+	ok(parses("a ~ \"^x{65}$\""), "x{65}: 64 copies: parses");
 	is_int(ag_rule_parse("a ~ \"(x{32}){33}\"", &r, why, sizeof(why)),
-	    AG_ERR_LIMIT, "counts above AG_MAX_RULE_REGEX_REPEAT: refused");
-	is_str(why, "column 5: repetition counts above 64 in all",
-	    "counts: message");
+	    AG_ERR_LIMIT, "copies above AG_MAX_RULE_REGEX_REPEAT: refused");
+	is_str(why, "column 5: repetitions making more than 64 copies in all",
+	    "copies: message");
+	/* Nested repetitions multiply (regcomp copies the tree). */
+	is_int(ag_rule_parse("name ~ \"(((((((a{9}){9}){9}){9}){9}){9}){9})\"",
+	    &r, why, sizeof(why)), AG_ERR_LIMIT,
+	    "(((a{9}){9})...{9}) seven deep: refused");
+	is_int(ag_rule_parse("a ~ \"((a{4}){4}){5}\"", &r, why, sizeof(why)),
+	    AG_ERR_LIMIT, "((a{4}){4}){5}: 3 + 12 + 64 copies: refused");
+	ok(parses("a ~ \"((a{4}){4}){4}\""),
+	    "((a{4}){4}){4}: 3 + 12 + 48 copies: parses");
+	is_int(ag_rule_parse("a ~ \"(((((((a+)+)+)+)+)+)+)\"", &r, why,
+	    sizeof(why)), AG_ERR_LIMIT, "'+' nested seven deep: refused");
+	ok(parses("a ~ \"((((((a+)+)+)+)+)+)\""),
+	    "'+' nested six deep: 63 copies: parses");
+	is_int(ag_rule_parse("a ~ \"(ab|c{8}){8}\"", &r, why, sizeof(why)),
+	    AG_ERR_LIMIT, "a group of 10 repeated 8 times: refused");
+	is_int(ag_rule_parse("a ~ \"(x{8}){8,}\"", &r, why, sizeof(why)),
+	    AG_ERR_LIMIT, "{m,} counts m + 1: refused");
+	ok(parses("a ~ \"(x{8}){7}\""), "(x{8}){7}: 7 + 48 copies: parses");
+	ok(parses("a ~ \"^[^@]+@([a-z0-9-]+\\.)*corp\\.com$\""),
+	    "a quantified group holding a quantifier: parses");
+	ok(parses("a ~ \"(a*)*(b?)*\\((c{60})\""),
+	    "an escaped '(' opens no group: parses");
 	is_int(ag_rule_parse("a ~ \"(x{99999999999999999999})\"", &r, why,
 	    sizeof(why)), AG_ERR_LIMIT, "a huge count: refused");
 	is_int(ag_rule_parse("a ~ \"m++\"", &r, why, sizeof(why)),
