@@ -38,8 +38,10 @@
 //     "sent" for an OOB challenge always carries BINDING_CODE.  Push
 //     (oob channel auth0) is approved on the second poll (the first
 //     answers authorization_pending).
-//   - mfa_tokens are opaque random strings (Auth0's are JWTs) living
-//     MFA_TOKEN_TTL seconds; a successful verify consumes it.
+//   - mfa_tokens are shaped and sized like Auth0's JWTs (header,
+//     payload with the usual claims, a 2048-bit RS256 signature: about
+//     700 characters) but not signed; they live MFA_TOKEN_TTL seconds
+//     and a successful verify consumes it.
 //   - The access token the grants return is opaque and not accepted by
 //     the test API (tests/lib/api.mjs); the tests only need it stored.
 //   - /mfa/challenge takes client authentication by Basic or by
@@ -69,6 +71,22 @@ const GRANTS = {
 };
 
 const random = (n = 24) => crypto.randomBytes(n).toString('base64url');
+const b64json = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+// An mfa_token the size and shape of Auth0's (a JWT, ~700 characters).
+function mfaTokenJwt(accountId, clientId, exp) {
+	const now = Math.floor(Date.now() / 1000);
+	return [
+		b64json({ alg: 'RS256', typ: 'JWT', kid: random(16) }),
+		b64json({
+			iss: 'https://tenant.auth0.example/', sub: `auth0|${accountId}`,
+			aud: 'https://tenant.auth0.example/mfa/', client_id: clientId,
+			iat: now, exp, scope: 'enroll read:authenticators remove:authenticators',
+			jti: random(16),
+		}),
+		random(256),
+	].join('.');
+}
 
 // An Auth0-style OAuth error with its status, thrown from a grant.
 class Auth0Error extends errors.CustomOIDCProviderError {
@@ -186,10 +204,10 @@ export function installAuth0Mfa(provider, opts = {}) {
 		const rt = await provider.RefreshToken.find(String(params.refresh_token || ''));
 		if (!rt)
 			return false;	// the library answers invalid_grant
-		const token = random(32);
+		const exp = Math.floor(Date.now() / 1000) + MFA_TOKEN_TTL;
+		const token = mfaTokenJwt(rt.accountId, rt.clientId, exp);
 		tokens.set(token, {
-			accountId: rt.accountId, clientId: rt.clientId,
-			exp: Math.floor(Date.now() / 1000) + MFA_TOKEN_TTL,
+			accountId: rt.accountId, clientId: rt.clientId, exp,
 			audience: aud, scope: params.scope || 'read',
 		});
 		stats.mfa_required++;

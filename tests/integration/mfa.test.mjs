@@ -104,6 +104,10 @@ for (const store of ['cookie', 'sqlite']) {
 			assert.equal(payload.audience, MFA_AUDIENCE);
 			assert.equal(payload.sub, 'alice');
 			assert.equal(typeof payload.mfaToken, 'string');
+			// Auth0's mfa_token is a JWT: the sealed one is well over the
+			// 1024 bytes of a short body field (AG_MAX_MFA_FIELD).
+			assert.equal(payload.mfaToken.split('.').length, 3);
+			assert.ok(payload.mfaToken.length >= 600 && token.length > 1024, `${token.length}`);
 			assert.ok(payload.exp - Math.floor(Date.now() / 1000) <= 300);
 
 			const a = await mfa(s, browser, 'authenticators', { token });
