@@ -475,7 +475,7 @@ write_stateless(struct ag_app *app, const struct ag_cookies *jar,
 	}
 	r = write_cookie(app, jar, s->data, max_age, now, w);
 	if (r == AG_OK)
-		r = ag_fc_write(app, jar, sets, max_age, now, w);
+		r = ag_fc_write(app, jar, s->data, sets, max_age, now, w);
 	if (sets != NULL)
 		r2 = ag_json_set(s->data, "connectionTokenSets", sets);
 	return r != AG_OK ? r : r2;

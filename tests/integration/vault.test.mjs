@@ -210,11 +210,19 @@ describe('connection tokens, cookie store', () => {
 		assert.equal(read.connectionTokenSets[0].accessToken, mine.token);
 		assert.equal(read.connectionTokenSets[0].connection, GOOGLE);
 
-		// authgate reads what the SDK wrote: its entries, no grant.
+		// The entries authgate writes are bound to the session (sub,
+		// sid); the SDK ignores the extra members.
+		const { payload: bound } = await decrypt(fcCookies(s, browser)[0].value, s.secret);
+		assert.equal(bound.sub, 'alice');
+		assert.equal(typeof bound.sid, 'string');
+
+		// What the SDK wrote is not bound to a session: authgate does
+		// not trust it (a planted cookie would hand out another user's
+		// token) and exchanges again, then keeps its own bound entries.
 		const session = {
 			...read,
 			connectionTokenSets: [
-				{ accessToken: 'sdk-github-token', scope: 'repo', expiresAt: now() + 600, connection: 'github' },
+				{ accessToken: 'sdk-google', scope: 'x', expiresAt: now() + 600, connection: GOOGLE },
 				{ accessToken: 'sdk-google-hinted', expiresAt: now() + 600, connection: GOOGLE, loginHint: 'h@x' },
 			],
 		};
@@ -224,13 +232,37 @@ describe('connection tokens, cookie store', () => {
 		for (const h of resHeaders.getSetCookie())
 			b.jar.setCookie(`${s.appUrl}/`, h);
 		assert.deepEqual(fcCookies(s, b).map((c) => c.name), ['__FC_0', '__FC_1']);
-		const g = await connectionToken(s, b, { connection: 'github' });
+		const g = await connectionToken(s, b, { connection: GOOGLE });
 		assert.equal(g.status, 200, g.text);
-		assert.equal(g.json().token, 'sdk-github-token');
-		assert.equal(g.json().scope, 'repo');
+		assert.match(g.json().token, /^fc\.google-oauth2\./);
 		const h = await connectionToken(s, b, { connection: GOOGLE, login_hint: 'h@x' });
-		assert.equal(h.json().token, 'sdk-google-hinted');
-		assert.equal((await vault(s, 'stats')).fcat, 1, 'no grant for the SDK\'s entries');
+		assert.equal(h.status, 200, h.text);
+		assert.match(h.json().token, /^fc\.google-oauth2\./);
+		assert.equal((await vault(s, 'stats')).fcat, 3, 'the SDK\'s entries exchanged again');
+		const again = await connectionToken(s, b, { connection: GOOGLE, login_hint: 'h@x' });
+		assert.equal(again.json().token, h.json().token, 'then cached');
+		assert.equal((await vault(s, 'stats')).fcat, 3);
+		const read2 = await store.get(new RequestCookies(new Headers({ cookie: b.jar.header(`${s.appUrl}/`) })));
+		assert.deepEqual(read2.connectionTokenSets.map((e) => e.accessToken).sort(),
+		    [g.json().token, h.json().token].sort(), 'the SDK reads them');
+	});
+
+	test('an __FC cookie is bound to its session: not another user\'s, not another session\'s', async () => {
+		await vault(s, 'reset');
+		const a = (await login(s.appUrl, 'alice')).browser;
+		const r = await connectionToken(s, a, { connection: GOOGLE });
+		assert.equal(r.status, 200, r.text);
+		const fc = fcCookies(s, a)[0];
+		for (const who of ['bob', 'alice']) {
+			const b = (await login(s.appUrl, who)).browser;
+			b.jar.setCookie(`${s.appUrl}/`, `__FC_0=${fc.value}; Path=/`);
+			const rb = await connectionToken(s, b, { connection: GOOGLE });
+			assert.equal(rb.status, 200, rb.text);
+			assert.notEqual(rb.json().token, r.json().token, `${who}: not the planted token`);
+		}
+		assert.equal((await vault(s, 'stats')).fcat, 3, 'each session exchanged its own');
+		assert.equal((await connectionToken(s, a, { connection: GOOGLE })).json().token,
+		    r.json().token, 'alice\'s own session still has it');
 	});
 });
 
