@@ -399,36 +399,78 @@ describe('connected accounts', () => {
 		assert.equal((await vault(s, 'stats')).complete, before, 'complete never called');
 	});
 
+	// `authgate accounts ... --set-cookie` with the browser's cookies;
+	// the Set-Cookie lines go back into its jar (the provider rotates
+	// the refresh token at each My Account refresh), the rest is out.
+	async function accounts(browser, args) {
+		const env = { HTTP_COOKIE: browser.jar.header(`${s.appUrl}/`) };
+		const r = await cli(s, ['accounts', args[0], '--set-cookie', ...args.slice(1)], env);
+		const out = [];
+		for (const line of r.stdout.split('\n')) {
+			if (line.startsWith('Set-Cookie: '))
+				browser.jar.setCookie(`${s.appUrl}/`, line.slice(12).trim());
+			else
+				out.push(line);
+		}
+		return { ...r, out: out.join('\n'), raw: r.stdout };
+	}
+
 	test('authgate accounts list and disconnect', async () => {
 		await vault(s, 'reset');
 		const { browser } = await login(s.appUrl, 'alice');
 		for (const c of ['github', 'sign-in-with-slack', 'github'])
 			await connect(browser, `connection=${c}`);
 		assert.equal((await vault(s, 'stats')).accounts, 3);
-		const env = { HTTP_COOKIE: browser.jar.header(`${s.appUrl}/`) };
-		const l = await cli(s, ['accounts', 'list', '--json'], env);
+		const l = await accounts(browser, ['list', '--json']);
 		assert.equal(l.rc, 0, l.stderr);
-		const accounts = JSON.parse(l.stdout);
-		assert.equal(accounts.length, 3, 'all pages followed');
-		assert.deepEqual(accounts.map((a) => a.connection).sort(), ['github', 'github', 'sign-in-with-slack']);
-		const text = await cli(s, ['accounts', 'list'], env);
-		assert.equal(text.stdout.trim().split('\n').length, 3);
-		assert.match(text.stdout, /^cac_\S+\tgithub\toffline\t/m);
+		const all = JSON.parse(l.out);
+		assert.equal(all.length, 3, 'all pages followed');
+		assert.deepEqual(all.map((a) => a.connection).sort(), ['github', 'github', 'sign-in-with-slack']);
+		const text = await accounts(browser, ['list']);
+		assert.equal(text.out.trim().split('\n').length, 3);
+		assert.match(text.out, /^cac_\S+\tgithub\toffline\t/m);
 
 		// A cached slack token, then its only account goes: pruned.
 		assert.equal((await connectionToken(s, browser, { connection: 'sign-in-with-slack' })).status, 200);
-		const env2 = { HTTP_COOKIE: browser.jar.header(`${s.appUrl}/`) };
-		const slack = accounts.find((a) => a.connection === 'sign-in-with-slack');
-		const d = await cli(s, ['accounts', 'disconnect', '--set-cookie', slack.id], env2);
+		const slack = all.find((a) => a.connection === 'sign-in-with-slack');
+		const d = await accounts(browser, ['disconnect', slack.id]);
 		assert.equal(d.rc, 0, d.stderr);
-		assert.match(d.stdout, /Set-Cookie: __FC_0=;/, 'the cached slack token is dropped');
-		const l2 = JSON.parse((await cli(s, ['accounts', 'list', '--json'], env)).stdout);
+		assert.match(d.raw, /Set-Cookie: __FC_0=;/, 'the cached slack token is dropped');
+		const l2 = JSON.parse((await accounts(browser, ['list', '--json'])).out);
 		assert.equal(l2.length, 2);
 		assert.ok(!l2.some((a) => a.id === slack.id));
-		const again = await cli(s, ['accounts', 'disconnect', slack.id], env);
+		const again = await accounts(browser, ['disconnect', slack.id]);
 		assert.equal(again.rc, 1);
 		assert.match(again.stderr, /failed_to_delete/);
-		assert.equal((await cli(s, ['accounts', 'disconnect', 'bad id'], env)).rc, 2);
+		assert.equal((await cli(s, ['accounts', 'disconnect', 'bad id'])).rc, 2);
 		assert.equal((await cli(s, ['accounts', 'list'], { HTTP_COOKIE: '' })).rc, 1);
+	});
+
+	test('a refresh token rotated by the My Account refresh is kept, whatever fails next', async () => {
+		await vault(s, 'reset');
+		const { browser } = await login(s.appUrl, 'alice');
+		const rt = async () => (await decrypt(browser.jar.get(s.appUrl, '__session').value,
+		    s.secret)).payload.tokenSet.refreshToken;
+		const rt0 = await rt();
+		// connect: the API refuses the connection after the refresh.
+		const c = await connect(browser, 'connection=nope');
+		assert.equal(c.status, 400, c.text);
+		assert.equal((await vault(s, 'stats')).me_rotations, 1);
+		const rt1 = await rt();
+		assert.notEqual(rt1, rt0, 'the rotated refresh token is in the session');
+		// The CLI: disconnect of an account that is not there fails
+		// after the refresh (scope delete: a new My Account token).
+		const d = await accounts(browser, ['disconnect', 'cac_none']);
+		assert.equal(d.rc, 1);
+		assert.match(d.stderr, /failed_to_delete/);
+		assert.equal((await vault(s, 'stats')).me_rotations, 2);
+		assert.match(d.raw, /Set-Cookie: __session=/, 'the session is printed although the command failed');
+		assert.notEqual(await rt(), rt1);
+		// The session still refreshes: the kept token is the live one.
+		for (const c2 of ['github'])
+			assert.equal((await connect(browser, `connection=${c2}`)).status, 200);
+		const l = await accounts(browser, ['list', '--json']);
+		assert.equal(l.rc, 0, l.stderr);
+		assert.equal(JSON.parse(l.out).length, 1);
 	});
 });
