@@ -509,7 +509,9 @@ keep_token(struct call *c, struct ag_app *app, struct ag_req *req,
 	n.requested_scope = c->ctx.scope;
 	n.audience = c->ctx.audience;
 	n.refresh_token = ag_session_token(&c->s, "refreshToken");
-	n.expires_at = ag_now() + (t->expires_in > 0 ? t->expires_in : 0);
+	/* Without expires_in: as at login and refresh (lib/token.c). */
+	n.expires_at = ag_now() + (t->expires_in >= 0 ? t->expires_in :
+	    AG_DEFAULT_EXPIRES_IN);
 	if ((r = ag_token_store(&app->conf, c->s.data, &n, &changed)) !=
 	    AG_OK) {
 		ag_err("%s: the token cannot be stored: %s", c->route,

@@ -50,7 +50,9 @@
 //
 // Test hooks: GET /test/mfa -> counters {authenticators, challenge,
 // associate, grants:{otp,oob,recovery}, mfa_required}; POST
-// /test/mfa/expire?token=all -> every mfa_token issued so far expires.
+// /test/mfa/expire?token=all -> every mfa_token issued so far expires;
+// POST /test/mfa/config?expires_in=0 -> the grants' answers leave out
+// expires_in (=1 puts it back; RFC 6749 5.1 makes it optional).
 
 import crypto from 'node:crypto';
 import { errors } from 'oidc-provider';
@@ -118,6 +120,7 @@ export function installAuth0Mfa(provider, opts = {}) {
 	const log = opts.log || (() => {});
 	const users = initialUsers();
 	const tokens = new Map();	// mfa_token -> {accountId, clientId, exp, ...}
+	const config = { expiresIn: true };
 	const stats = {
 		authenticators: 0, challenge: 0, associate: 0, mfa_required: 0,
 		grants: { otp: 0, oob: 0, recovery: 0 },
@@ -332,7 +335,7 @@ export function installAuth0Mfa(provider, opts = {}) {
 			tokens.delete(p.mfa_token);
 			ctx.body = {
 				access_token: `mfa-at-${random()}`,
-				expires_in: ACCESS_TOKEN_TTL,
+				expires_in: config.expiresIn ? ACCESS_TOKEN_TTL : undefined,
 				token_type: 'Bearer',
 				scope: t.scope,
 				...res,
@@ -357,6 +360,10 @@ export function installAuth0Mfa(provider, opts = {}) {
 			for (const t of tokens.values())
 				t.exp = 0;
 			return send(ctx, 200, { expired: tokens.size });
+		}
+		if (path === '/test/mfa/config' && ctx.method === 'POST') {
+			config.expiresIn = ctx.query.expires_in !== '0';
+			return send(ctx, 200, config);
 		}
 		if (path === '/mfa/authenticators' && ctx.method === 'GET')
 			return authenticators(ctx);

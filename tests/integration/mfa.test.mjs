@@ -142,6 +142,20 @@ for (const store of ['cookie', 'sqlite']) {
 			    400, 'invalid_grant');
 		});
 
+		test('a verified token without expires_in lives 3600 s, as at login: no step-up loop', async () => {
+			const cfg = (v) => fetch(`${s.idp.base}/test/mfa/config?expires_in=${v}`, { method: 'POST' });
+			await cfg(0);
+			try {
+				const { browser, token } = await stepUp(s, 'alice');
+				const ok = await mfa(s, browser, 'verify', { token, json: { otp: OTP_CODE } });
+				await verifyStores(s, browser, ok);
+				const t = await getAccessToken(browser, s.appUrl, { audience: MFA_AUDIENCE });
+				assert.ok(t.body.expires_in > 3500 && t.body.expires_in <= 3600, t.text);
+			} finally {
+				await cfg(1);
+			}
+		});
+
 		if (store === 'sqlite')
 			return;
 
