@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decrypt, RequestCookies, ResponseCookies } from '../node_modules/@auth0/nextjs-auth0/dist/server/cookies.js';
+import { decrypt, encrypt, RequestCookies, ResponseCookies } from '../node_modules/@auth0/nextjs-auth0/dist/server/cookies.js';
 import { StatelessSessionStore } from '../node_modules/@auth0/nextjs-auth0/dist/server/session/stateless-session-store.js';
 import { Browser, login } from '../lib/client.mjs';
 import { REPO } from '../lib/procs.mjs';
@@ -376,6 +376,24 @@ describe('connected accounts', () => {
 		const r = await anon.request(`${s.appUrl}/auth/connect?connection=github`);
 		assert.equal(r.status, 401);
 		assert.equal(r.text.trim(), 'The user does not have an active session.');
+	});
+
+	test('a session storing token_type "Bearer" (as the SDK does) uses its cached My Account token', async () => {
+		await vault(s, 'reset');
+		const { browser } = await login(s.appUrl, 'alice');
+		const first = await connect(browser, 'connection=github');
+		assert.equal(first.status, 200, first.text);
+		const sess = browser.jar.get(s.appUrl, '__session');
+		const { payload } = await decrypt(sess.value, s.secret);
+		const { exp, ...data } = payload;
+		assert.ok(data.accessTokens?.length >= 1, 'the My Account token is cached');
+		data.tokenSet.token_type = 'Bearer';
+		for (const e of data.accessTokens)
+			e.token_type = 'Bearer';
+		browser.jar.setCookie(`${s.appUrl}/`, `__session=${await encrypt(data, s.secret, exp)}; Path=/`);
+		const again = await browser.request(`${s.appUrl}/auth/connect?connection=github`);
+		assert.equal(again.status, 307, again.text);
+		assert.equal((await vault(s, 'stats')).me_token, 1, 'the cached token, no refresh');
 	});
 
 	test('an unknown connection: the API\'s status', async () => {
