@@ -360,34 +360,39 @@ ag_mfa_challenge(struct ag_app *app, const struct ag_mfa_ctx *ctx,
     struct ag_oauth_error *err, char *why)
 {
 	struct ag_http_resp resp;
-	struct ag_buf url, form;
-	ag_json *doc = NULL;
-	int r;
+	struct ag_buf url;
+	ag_json *doc = NULL, *req;
+	int r = AG_ERR_NOMEM;
 
 	*out = NULL;
 	memset(err, 0, sizeof(*err));
 	memset(&resp, 0, sizeof(resp));
 	ag_buf_init(&url, 0);
-	ag_buf_init(&form, 0);
-	if ((r = api_url(app, "mfa/challenge", &url)) != AG_OK ||
-	    (r = ag_form_add(&form, "mfa_token", ctx->mfa_token)) != AG_OK ||
-	    (r = ag_form_add(&form, "challenge_type", challenge_type)) !=
-	    AG_OK || (authenticator_id != NULL && (r = ag_form_add(&form,
+	/*
+	 * JSON with the client's credentials in the body, as Auth0's
+	 * Authentication API documents it and the SDK's mfaChallenge sends
+	 * it (client_id is required there, a Basic header is not read).
+	 */
+	if ((req = ag_json_object()) == NULL ||
+	    (r = api_url(app, "mfa/challenge", &url)) != AG_OK ||
+	    (r = ag_json_set_str(req, "mfa_token", ctx->mfa_token)) != AG_OK ||
+	    (r = ag_json_set_str(req, "challenge_type", challenge_type)) !=
+	    AG_OK || (authenticator_id != NULL && (r = ag_json_set_str(req,
 	    "authenticator_id", authenticator_id)) != AG_OK)) {
 		r = failw(why, r, "mfa/challenge: %s", ag_strerror(r));
 		goto out;
 	}
-	if ((r = ag_oidc_client_post(app->oidc, ag_buf_str(&url),
-	    ag_buf_str(&form), &resp, why)) != AG_OK ||
+	if ((r = ag_oidc_client_post_json(app->oidc, ag_buf_str(&url), req,
+	    &resp, why)) != AG_OK ||
 	    (r = ag_mfa_read_answer(&resp, "mfa/challenge", AG_JSON_OBJECT, &doc,
 	    err, why)) != AG_OK)
 		goto out;
 	r = ag_mfa_challenge_pick(doc, out, why);
  out:
+	ag_json_free(req);
 	ag_json_free(doc);
 	ag_http_resp_free(&resp);
 	ag_buf_free(&url);
-	ag_buf_free(&form);
 	return r;
 }
 

@@ -44,9 +44,13 @@
 //     and a successful verify consumes it.
 //   - The access token the grants return is opaque and not accepted by
 //     the test API (tests/lib/api.mjs); the tests only need it stored.
-//   - /mfa/challenge takes client authentication by Basic or by
-//     client_id + client_secret in the body (JSON or form); the other
-//     endpoints authenticate with the mfa_token alone, as Auth0's do.
+//   - /mfa/challenge takes the client's credentials in the body, as
+//     Auth0's Authentication API documents it (JSON or form): client_id
+//     (required) and client_secret, or client_assertion_type +
+//     client_assertion (private_key_jwt: iss, sub and aud checked, the
+//     signature not -- the token endpoint tests cover it); a Basic
+//     header is refused (401).  The other endpoints authenticate with
+//     the mfa_token alone, as Auth0's do.
 //
 // Test hooks: GET /test/mfa -> counters {authenticators, challenge,
 // associate, grants:{otp,oob,recovery}, mfa_required}; POST
@@ -186,17 +190,26 @@ export function installAuth0Mfa(provider, opts = {}) {
 
 	// /mfa/challenge client authentication: Basic or body credentials.
 	async function clientOf(ctx, body) {
-		let id = body.client_id, secret = body.client_secret;
-		const m = /^Basic (\S+)$/i.exec(ctx.get('authorization') || '');
-		if (m) {
-			const [u, p] = Buffer.from(m[1], 'base64').toString().split(':');
-			id = decodeURIComponent(u || '');
-			secret = decodeURIComponent(p || '');
-		}
-		const client = id ? await provider.Client.find(String(id)) : undefined;
-		if (!client || !secret || client.clientSecret !== secret)
+		stats.last_challenge = { content_type: ctx.get('content-type'),
+		    basic: /^Basic /i.test(ctx.get('authorization') || ''),
+		    members: Object.keys(body).sort() };
+		if (stats.last_challenge.basic || typeof body.client_id !== 'string')
 			return null;
-		return client;
+		const client = await provider.Client.find(body.client_id);
+		if (!client)
+			return null;
+		if (body.client_assertion !== undefined) {
+			let claims;
+			try {
+				claims = JSON.parse(Buffer.from(String(body.client_assertion).split('.')[1], 'base64url'));
+			} catch {
+				return null;
+			}
+			return body.client_assertion_type === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' &&
+			    claims.iss === client.clientId && claims.sub === client.clientId &&
+			    claims.aud === provider.issuer ? client : null;
+		}
+		return body.client_secret && client.clientSecret === body.client_secret ? client : null;
 	}
 
 	// The refresh interception: 403 mfa_required for MFA_AUDIENCE.

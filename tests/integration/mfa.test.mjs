@@ -121,6 +121,13 @@ for (const store of ['cookie', 'sqlite']) {
 			assert.equal(c.status, 200, c.text);
 			assert.deepEqual(c.body, { challenge_type: 'otp' });
 			noStore(c);
+			// As Auth0 documents it and the SDK sends it: JSON, the
+			// client's id and secret in the body, no Basic header.
+			const st = await (await fetch(`${s.idp.base}/test/mfa`)).json();
+			assert.match(st.last_challenge.content_type, /^application\/json/);
+			assert.equal(st.last_challenge.basic, false);
+			assert.deepEqual(st.last_challenge.members,
+			    ['challenge_type', 'client_id', 'client_secret', 'mfa_token']);
 
 			const bad = await mfa(s, browser, 'verify', { token, json: { otp: '000000' } });
 			assertError(bad, 400, 'invalid_grant', 'Invalid otp_code.');
