@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "http.h"
+#include "log.h"
 #include "mfa.h"
 #include "url.h"
 
@@ -202,13 +203,28 @@ ag_mfa_type_allowed(ag_json *requirements, const char *type)
 	return 0;
 }
 
+const char *
+ag_mfa_authenticator_type(const ag_json *a)
+{
+	const char *t;
+
+	if (ag_json_type(a) != AG_JSON_OBJECT)
+		return NULL;
+	if ((t = ag_json_get_str(a, "type")) != NULL && *t != '\0')
+		return t;
+	if ((t = ag_json_get_str(a, "authenticator_type")) != NULL &&
+	    *t != '\0')
+		return t;
+	return NULL;
+}
+
 int
 ag_mfa_filter_authenticators(ag_json *list, ag_json *requirements,
     ag_json **out)
 {
 	ag_json *res = NULL, *a, *c;
 	const char *type;
-	size_t i, n;
+	size_t i, n, skipped = 0;
 	int r;
 
 	*out = NULL;
@@ -220,10 +236,9 @@ ag_mfa_filter_authenticators(ag_json *list, ag_json *requirements,
 		return AG_ERR_NOMEM;
 	for (i = 0; i < n; i++) {
 		a = ag_json_array_get(list, i);
-		if (ag_json_type(a) != AG_JSON_OBJECT ||
-		    (type = ag_json_get_str(a, "authenticator_type")) == NULL) {
-			r = AG_ERR_PARSE;
-			goto out;
+		if ((type = ag_mfa_authenticator_type(a)) == NULL) {
+			skipped++;
+			continue;
 		}
 		if (!ag_mfa_type_allowed(requirements, type))
 			continue;
@@ -233,6 +248,10 @@ ag_mfa_filter_authenticators(ag_json *list, ag_json *requirements,
 			goto out;
 		}
 	}
+	if (skipped > 0)
+		ag_warn("mfa/authenticators: %zu malformed entr%s of the "
+		    "provider's list skipped (no type)", skipped,
+		    skipped == 1 ? "y" : "ies");
 	*out = res;
 	res = NULL;
 	r = AG_OK;

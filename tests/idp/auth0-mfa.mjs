@@ -55,8 +55,10 @@
 // Test hooks: GET /test/mfa -> counters {authenticators, challenge,
 // associate, grants:{otp,oob,recovery}, mfa_required}; POST
 // /test/mfa/expire?token=all -> every mfa_token issued so far expires;
-// POST /test/mfa/config?expires_in=0 -> the grants' answers leave out
-// expires_in (=1 puts it back; RFC 6749 5.1 makes it optional).
+// POST /test/mfa/config?expires_in=0&malformed=1 -> the grants' answers
+// leave out expires_in (RFC 6749 5.1 makes it optional); the
+// authenticator list gets an entry without a type (each call sets
+// both: absent means expires_in sent, no malformed entry).
 
 import crypto from 'node:crypto';
 import { errors } from 'oidc-provider';
@@ -124,7 +126,7 @@ export function installAuth0Mfa(provider, opts = {}) {
 	const log = opts.log || (() => {});
 	const users = initialUsers();
 	const tokens = new Map();	// mfa_token -> {accountId, clientId, exp, ...}
-	const config = { expiresIn: true };
+	const config = { expiresIn: true, malformed: false };
 	const stats = {
 		authenticators: 0, challenge: 0, associate: 0, mfa_required: 0,
 		grants: { otp: 0, oob: 0, recovery: 0 },
@@ -241,7 +243,12 @@ export function installAuth0Mfa(provider, opts = {}) {
 		const [t, err] = lookup(bearer(ctx));
 		if (!t)
 			return send(ctx, ...err);
-		send(ctx, 200, userOf(t.accountId).authenticators.map((a) => ({ ...a })));
+		// Auth0's members: authenticator_type, and type (the
+		// feature-flagged one the SDK filters on) with the same value.
+		const list = userOf(t.accountId).authenticators.map((a) => ({ ...a, type: a.authenticator_type }));
+		if (config.malformed)
+			list.push({ id: 'webauthn|dev_broken', active: true });
+		send(ctx, 200, list);
 	}
 
 	async function challenge(ctx, body) {
@@ -376,6 +383,7 @@ export function installAuth0Mfa(provider, opts = {}) {
 		}
 		if (path === '/test/mfa/config' && ctx.method === 'POST') {
 			config.expiresIn = ctx.query.expires_in !== '0';
+			config.malformed = ctx.query.malformed === '1';
 			return send(ctx, 200, config);
 		}
 		if (path === '/mfa/authenticators' && ctx.method === 'GET')

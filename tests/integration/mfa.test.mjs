@@ -115,6 +115,17 @@ for (const store of ['cookie', 'sqlite']) {
 			noStore(a);
 			assert.deepEqual(a.body.map((x) => x.id).sort(),
 			    ['recovery-code|dev_alice', 'sms|dev_alice', 'totp|dev_alice']);
+			// An entry without a type is skipped (as the SDK skips it),
+			// not a 502 for the whole list.
+			await fetch(`${s.idp.base}/test/mfa/config?malformed=1`, { method: 'POST' });
+			try {
+				const m = await mfa(s, browser, 'authenticators', { token });
+				assert.equal(m.status, 200, m.text);
+				assert.deepEqual(m.body.map((x) => x.id).sort(),
+				    ['recovery-code|dev_alice', 'sms|dev_alice', 'totp|dev_alice']);
+			} finally {
+				await fetch(`${s.idp.base}/test/mfa/config`, { method: 'POST' });
+			}
 			assert.equal(a.body.find((x) => x.id === 'sms|dev_alice').oob_channel, 'sms');
 
 			const c = await mfa(s, browser, 'challenge', { json: { mfa_token: token, challenge_type: 'otp' } });

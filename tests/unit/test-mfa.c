@@ -215,13 +215,27 @@ test_types_and_filter(void)
 	    "not an array");
 	ok(out == NULL, "not an array: nothing out");
 	ag_json_free(list);
-	list = parse("[{\"id\":\"a\"}]");
-	is_int(ag_mfa_filter_authenticators(list, req, &out), AG_ERR_PARSE,
-	    "no authenticator_type");
+	/* Malformed entries are skipped, as the SDK skips them. */
+	list = parse("[{\"id\":\"a\"},\"otp\",{\"id\":\"b\","
+	    "\"authenticator_type\":\"otp\"},{\"id\":\"c\","
+	    "\"authenticator_type\":7}]");
+	is_int(ag_mfa_filter_authenticators(list, req, &out), AG_OK,
+	    "malformed entries: ok");
+	is_int((int)ag_json_array_len(out), 1, "malformed entries: skipped");
+	is_str(ag_json_get_str(ag_json_array_get(out, 0), "id"), "b",
+	    "malformed entries: the good one kept");
+	ag_json_free(out);
 	ag_json_free(list);
-	list = parse("[\"otp\"]");
-	is_int(ag_mfa_filter_authenticators(list, req, &out), AG_ERR_PARSE,
-	    "not an object");
+	/* "type" (the SDK's filter) first, authenticator_type otherwise. */
+	list = parse("[{\"id\":\"a\",\"authenticator_type\":\"oob\","
+	    "\"type\":\"recovery-code\"},{\"id\":\"b\","
+	    "\"authenticator_type\":\"recovery-code\",\"type\":\"OTP\"}]");
+	is_int(ag_mfa_filter_authenticators(list, req, &out), AG_OK,
+	    "type: ok");
+	is_int((int)ag_json_array_len(out), 1, "type: one");
+	is_str(ag_json_get_str(ag_json_array_get(out, 0), "id"), "b",
+	    "type: filtered on type, not authenticator_type");
+	ag_json_free(out);
 	ag_json_free(list);
 
 	n = 0;
