@@ -143,6 +143,13 @@ out:
 	return r;
 }
 
+/*
+ * The redirect to the provider: connect_uri, '?' or '&', "ticket=" and
+ * the ticket form-encoded (each byte at most "%XX"), with the NUL.
+ */
+#define LOC_MAX	(AG_MAX_MYACCOUNT_FIELD + 1 + sizeof("ticket=") + \
+	3 * AG_MAX_MYACCOUNT_FIELD)
+
 /* A bounded string member of o (dotted one level with sub), or NULL. */
 static const char *
 field(const ag_json *o, const char *sub, const char *key)
@@ -278,7 +285,7 @@ ag_h_connect(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	ag_buf_init(&chal, 128);
 	ag_buf_init(&ret, AG_MAX_RETURN_TO + 64);
 	ag_buf_init(&redirect, 4096);
-	ag_buf_init(&loc, 3 * AG_MAX_MYACCOUNT_FIELD + 64);
+	ag_buf_init(&loc, LOC_MAX);
 	(void)ag_resp_header(w, "Cache-Control", "no-store");
 
 	/* 1, 2. */
@@ -378,6 +385,11 @@ ag_h_connect(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	ag_info("connect: %s: redirecting to the provider", connection);
 	r = ag_resp_redirect(w, 307, ag_buf_str(&loc));
 out:
+	/* Every failure is answered, also the local ones (memory, size). */
+	if (r != AG_OK && w->status == 0) {
+		ag_err("connect: %s", ag_strerror(r));
+		r = ag_resp_text(w, 500, MSG_INITIATE);
+	}
 	ag_myaccount_resp_clear(&ar);
 	ag_json_free(body);
 	ag_json_free(txn);

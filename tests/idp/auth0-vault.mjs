@@ -50,6 +50,8 @@
 //                            complete, list, delete, last_fcat (form
 //                            without secrets), last_connect, last_complete}
 //   POST /test/vault/config?ttl=S        connection token lifetime
+//   POST /test/vault/config?big=1        connect_uri and ticket of 2048
+//                            bytes, the ticket all '/' (reset: off)
 //   POST /test/vault/fail?connection=C[&error=E]  the next exchange for C
 //                            fails with E (default invalid_grant)
 //   POST /test/vault/reset   counters and accounts back to the start
@@ -275,6 +277,8 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 		if (path === '/test/vault/config' && ctx.method === 'POST') {
 			if (ctx.query.ttl !== undefined)
 				state.ttl = Number(ctx.query.ttl);
+			if (ctx.query.big !== undefined)
+				state.big = ctx.query.big === '1';
 			ctx.status = 204;
 			return;
 		}
@@ -333,11 +337,17 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 				return;
 			}
 			const auth_session = rnd();
-			const s = { ...body, sub: t.sub, ticket: rnd(), auth_session };
+			// big: a 2048-byte connect_uri and ticket, the ticket all
+			// bytes a query must escape (authgate's limits, at most).
+			const ticket = state.big ? '/'.repeat(2048) : rnd();
+			let uri = `${issuer.replace(/\/+$/, '')}/connect`;
+			if (state.big)
+				uri += `?pad=${'p'.repeat(2048 - uri.length - 5)}`;
+			const s = { ...body, sub: t.sub, ticket, auth_session };
 			state.sessions.set(auth_session, s);
 			json(ctx, 201, {
 				auth_session,
-				connect_uri: `${issuer.replace(/\/+$/, '')}/connect`,
+				connect_uri: uri,
 				connect_params: { ticket: s.ticket },
 				expires_in: 300,
 			});

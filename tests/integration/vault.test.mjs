@@ -396,6 +396,18 @@ describe('connected accounts', () => {
 		assert.equal((await vault(s, 'stats')).me_token, 1, 'the cached token, no refresh');
 	});
 
+	test('a connect_uri and ticket at their limits (2048 bytes, the ticket all escaped): 307', async () => {
+		await vault(s, 'reset');
+		await vault(s, 'config', 'big=1');
+		const { browser } = await login(s.appUrl, 'alice');
+		const r = await browser.request(`${s.appUrl}/auth/connect?connection=github`);
+		await vault(s, 'reset');
+		assert.equal(r.status, 307, r.text);
+		const to = new URL(r.location);
+		assert.equal(to.searchParams.get('ticket'), '/'.repeat(2048));
+		assert.equal(to.searchParams.get('pad').length + `${s.issuer}/connect?pad=`.length, 2048);
+	});
+
 	test('an unknown connection: the API\'s status', async () => {
 		const { browser } = await login(s.appUrl, 'alice');
 		const r = await browser.request(`${s.appUrl}/auth/connect?connection=nope`);
