@@ -52,6 +52,8 @@
 //   POST /test/vault/config?ttl=S        connection token lifetime
 //   POST /test/vault/config?big=1        connect_uri and ticket of 2048
 //                            bytes, the ticket all '/' (reset: off)
+//   POST /test/vault/config?cycle=1      the account list's "next"
+//                            cursors cycle 0 -> 2 -> 0 (reset: off)
 //   POST /test/vault/fail?connection=C[&error=E]  the next exchange for C
 //                            fails with E (default invalid_grant)
 //   POST /test/vault/reset   counters and accounts back to the start
@@ -279,6 +281,8 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 				state.ttl = Number(ctx.query.ttl);
 			if (ctx.query.big !== undefined)
 				state.big = ctx.query.big === '1';
+			if (ctx.query.cycle !== undefined)
+				state.cycle = ctx.query.cycle === '1';
 			ctx.status = 204;
 			return;
 		}
@@ -390,10 +394,10 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 			const mine = state.accounts.filter((a) => a.sub === t.sub);
 			const from = Number(ctx.query.next || 0);
 			const page = mine.slice(from, from + 2).map(publicAccount);
-			json(ctx, 200, {
-				accounts: page,
-				...(from + 2 < mine.length ? { next: String(from + 2) } : {}),
-			});
+			// cycle: the pages' cursors go 0 -> 2 -> 0 -> ... forever.
+			const next = state.cycle ? String((from + 2) % 4) :
+			    from + 2 < mine.length ? String(from + 2) : undefined;
+			json(ctx, 200, { accounts: page, ...(next ? { next } : {}) });
 			return;
 		}
 		const m = /^\/accounts\/([^/]+)$/.exec(rest);

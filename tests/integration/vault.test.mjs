@@ -476,6 +476,18 @@ describe('connected accounts', () => {
 		assert.equal((await cli(s, ['accounts', 'list'], { HTTP_COOKIE: '' })).rc, 1);
 	});
 
+	test('accounts list: page cursors that cycle (A -> B -> A) are refused at once', async () => {
+		await vault(s, 'reset');
+		const { browser } = await login(s.appUrl, 'alice');
+		await vault(s, 'config', 'cycle=1');
+		const l = await accounts(browser, ['list']);
+		const st = await vault(s, 'stats');
+		await vault(s, 'reset');
+		assert.equal(l.rc, 1);
+		assert.match(l.stderr, /failed_to_list: the API repeated a page cursor/);
+		assert.equal(st.list, 3, 'pages "", 2, 0: then 2 again is refused');
+	});
+
 	test('a refresh token rotated by the My Account refresh is kept, whatever fails next', async () => {
 		await vault(s, 'reset');
 		const { browser } = await login(s.appUrl, 'alice');
