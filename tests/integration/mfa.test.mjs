@@ -9,6 +9,8 @@
 // with another session; bad bodies (not JSON, malformed, too large).
 // The verified token lands in the session (cookie rewritten or row
 // updated) so the next /auth/access-token for that audience is 200.
+// Every test runs with both session stores; the binding is checked
+// across users and across two sessions of the same user (sid).
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -174,9 +176,6 @@ for (const store of ['cookie', 'sqlite']) {
 			}
 		});
 
-		if (store === 'sqlite')
-			return;
-
 		test('recovery code: 200 with the new recovery_code', async () => {
 			const { browser, token } = await stepUp(s, 'alice');
 			const r = await mfa(s, browser, 'verify', { token, json: { recovery_code: RECOVERY_CODES.alice } });
@@ -248,6 +247,8 @@ for (const store of ['cookie', 'sqlite']) {
 		test('the mfa_token: tampered, raw, foreign session, expired, no session: 401', async () => {
 			const { browser, token } = await stepUp(s, 'alice');
 			const other = await stepUp(s, 'bob');
+			// The same user in a second session: the sid binding.
+			const again = await stepUp(s, 'alice');
 			const parts = token.split('.');
 			parts[3] = (parts[3][0] === 'A' ? 'B' : 'A') + parts[3].slice(1);
 			const cases = [
@@ -255,6 +256,8 @@ for (const store of ['cookie', 'sqlite']) {
 				['raw provider token', 'abcdefghijklmnop', browser, 'mfa_token_invalid'],
 				['another session\'s', other.token, browser, 'mfa_token_invalid'],
 				['mine in another session', token, other.browser, 'mfa_token_invalid'],
+				['mine in my own other session', token, again.browser, 'mfa_token_invalid'],
+				['my other session\'s', again.token, browser, 'mfa_token_invalid'],
 			];
 			for (const [, t, b, code] of cases) {
 				assertError(await mfa(s, b, 'authenticators', { token: t }), 401, code, undefined);
