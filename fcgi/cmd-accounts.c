@@ -3,18 +3,22 @@
  * (Auth0 My Account API, reference section 11.2) for scripts and
  * wrapped programs.
  *
- *	authgate accounts list [--json] [--session ID]
+ *	authgate accounts list [--json] [--set-cookie] [--session ID]
  *	authgate accounts disconnect [--set-cookie] [--session ID] ACCOUNT_ID
  *
  * The session as for `authgate token`: the request's (HTTP_COOKIE,
  * inside a program authgate-wrap started) or --session ID (SQLite
  * store).  The My Account token (audience {issuer}me/) comes from
  * ag_token_get with scope read:me:connected_accounts (list), plus
- * delete:me:connected_accounts (disconnect).
+ * delete:me:connected_accounts (disconnect).  A session the token
+ * changed (a refresh, perhaps rotating the refresh token) is written
+ * back at once, before anything else can fail: the SQLite row always,
+ * a cookie session with --set-cookie (the Set-Cookie lines on stdout,
+ * before the command's output).
  *
  * list: GET .../connected-accounts/accounts, following "next" cursors
- * (at most AG_MAX_MYACCOUNT_PAGES pages; a repeated cursor is an
- * error, as in the SDK); one line per account, "ID<TAB>CONNECTION<TAB>
+ * (at most AG_MAX_MYACCOUNT_PAGES pages; a cursor seen before -- a
+ * repeat or a cycle -- is an error, as in the SDK); one line per account, "ID<TAB>CONNECTION<TAB>
  * ACCESS_TYPE<TAB>SCOPES<TAB>CREATED_AT" (fields with control bytes
  * are printed as "?"), or with --json the array of account objects.
  *
@@ -54,7 +58,7 @@
 #define CMD		"accounts"
 
 static const char usage[] =
-"usage: authgate [-c file] accounts list [--json] [--session ID]\n"
+"usage: authgate [-c file] accounts list [--json] [--set-cookie] [--session ID]\n"
 "       authgate [-c file] accounts disconnect [--set-cookie] [--session ID]\n"
 "           ACCOUNT_ID\n";
 
@@ -92,6 +96,20 @@ session_of(struct ag_app *app, const struct acc_opts *o,
 	    "no such session (absent or expired)");
 }
 
+/* 1 when the string s is one of the array seen. */
+static int
+seen_before(const ag_json *seen, const char *s)
+{
+	size_t i, n = ag_json_array_len(seen);
+	const char *v;
+
+	for (i = 0; i < n; i++)
+		if ((v = ag_json_str(ag_json_array_get(seen, i))) != NULL &&
+		    strcmp(v, s) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Every account of the user into *out (an array, owned).  0, or 1 with
  * the line printed.
@@ -100,18 +118,19 @@ static int
 list_all(struct ag_app *app, const struct ag_token *tok, ag_json **out)
 {
 	struct ag_myaccount_resp ar;
-	struct ag_buf path, prev;
+	struct ag_buf path;
 	char why[AG_WHY_LEN] = "";
-	ag_json *all, *page;
+	ag_json *all, *page, *seen;
 	const char *next;
 	size_t i, n;
 	int pages, rc = 1;
 
 	memset(&ar, 0, sizeof(ar));
 	ag_buf_init(&path, AG_MAX_MYACCOUNT_FIELD * 3 + 64);
-	ag_buf_init(&prev, AG_MAX_MYACCOUNT_FIELD + 1);
-	if ((all = ag_json_array()) == NULL || ag_buf_puts(&path,
-	    "accounts") != AG_OK)
+	/* The cursors followed: at most AG_MAX_MYACCOUNT_PAGES. */
+	seen = ag_json_array();
+	if ((all = ag_json_array()) == NULL || seen == NULL ||
+	    ag_buf_puts(&path, "accounts") != AG_OK)
 		goto nomem;
 	for (pages = 0; pages < AG_MAX_MYACCOUNT_PAGES; pages++) {
 		ag_myaccount_resp_clear(&ar);
@@ -137,13 +156,12 @@ list_all(struct ag_app *app, const struct ag_token *tok, ag_json **out)
 			goto out;
 		}
 		if (strlen(next) > AG_MAX_MYACCOUNT_FIELD ||
-		    strcmp(next, ag_buf_str(&prev)) == 0) {
+		    seen_before(seen, next)) {
 			fail("failed_to_list", "the API repeated a page cursor");
 			goto out;
 		}
-		ag_buf_reset(&prev);
 		ag_buf_reset(&path);
-		if (ag_buf_puts(&prev, next) != AG_OK ||
+		if (ag_json_array_add(seen, ag_json_string(next)) != AG_OK ||
 		    ag_buf_puts(&path, "accounts?") != AG_OK ||
 		    ag_form_add(&path, "next", next) != AG_OK)
 			goto nomem;
@@ -155,8 +173,8 @@ nomem:
 out:
 	ag_myaccount_resp_clear(&ar);
 	ag_json_free(all);
+	ag_json_free(seen);
 	ag_buf_free(&path);
-	ag_buf_free(&prev);
 	return rc;
 }
 
@@ -258,7 +276,7 @@ disconnect(struct ag_app *app, const struct acc_opts *o,
 	if (others == 0 &&
 	    ag_connection_prune(s->data, connection, &changed) != AG_OK)
 		goto out;
-	rc = changed || tok->session_changed ? save(app, o, jar, s) : 0;
+	rc = changed ? save(app, o, jar, s) : 0;
 out:
 	ag_myaccount_resp_clear(&ar);
 	ag_json_free(all);
@@ -281,10 +299,10 @@ ag_cmd_accounts(struct ag_app *app, int argc, char *argv[])
 	struct ag_session s;
 	struct ag_token tok;
 	struct ag_token_fail f;
-	const char *sub, *id = NULL;
+	const char *sub, *id = NULL, *json;
 	ag_json *all = NULL;
 	size_t i;
-	int ch, list, rc = 1;
+	int ch, list, r, rc = 1;
 
 	memset(&o, 0, sizeof(o));
 	/* The subcommand is argv[0] of its own option scan (as sessions). */
@@ -318,8 +336,8 @@ ag_cmd_accounts(struct ag_app *app, int argc, char *argv[])
 		id = argv[optind];
 	if ((!list && id == NULL) || (list && argc != optind) ||
 	    (id != NULL && !ag_myaccount_id_ok(id)) ||
-	    (o.json && !list) || (o.set_cookie && (list ||
-	    o.session_id != NULL)) || (o.session_id != NULL &&
+	    (o.json && !list) || (o.set_cookie && o.session_id != NULL) ||
+	    (o.session_id != NULL &&
 	    (!ag_db_id_ok(o.session_id) ||
 	    app->conf.store != AG_STORE_SQLITE))) {
 		fputs(usage, stderr);
@@ -332,9 +350,16 @@ ag_cmd_accounts(struct ag_app *app, int argc, char *argv[])
 	memset(&f, 0, sizeof(f));
 	if (session_of(app, &o, &jar, &s) != 0)
 		goto out;
-	if (ag_myaccount_token(app, &s, list ? AG_MYACCOUNT_READ :
-	    AG_MYACCOUNT_READ " " AG_MYACCOUNT_DELETE, &tok, &f) !=
-	    AG_TOKEN_OK) {
+	r = ag_myaccount_token(app, &s, list ? AG_MYACCOUNT_READ :
+	    AG_MYACCOUNT_READ " " AG_MYACCOUNT_DELETE, &tok, &f);
+	/*
+	 * A refreshed session (perhaps a rotated refresh token) is kept at
+	 * once, whatever fails later.
+	 */
+	if (tok.session_changed && save(app, &o, &jar, &s) != 0)
+		goto out;
+	tok.session_changed = 0;
+	if (r != AG_TOKEN_OK) {
 		ag_debug("%s: %s", CMD, f.why);
 		fail(ag_token_code(f.err), f.message != NULL ? f.message :
 		    ag_token_message(f.err));
@@ -344,14 +369,15 @@ ag_cmd_accounts(struct ag_app *app, int argc, char *argv[])
 		rc = disconnect(app, &o, &jar, &s, &tok, id);
 		goto out;
 	}
-	/* A refreshed session is kept like `token` keeps it (SQLite). */
-	if (tok.session_changed && save(app, &o, &jar, &s) != 0)
-		goto out;
 	if (list_all(app, &tok, &all) != 0)
 		goto out;
-	if (o.json)
-		printf("%s\n", ag_json_dump(all));
-	else
+	if (o.json) {
+		if ((json = ag_json_dump(all)) == NULL) {
+			fail("failed_to_list", "out of memory");
+			goto out;
+		}
+		printf("%s\n", json);
+	} else
 		for (i = 0; i < ag_json_array_len(all); i++)
 			print_account(ag_json_array_get(all, i));
 	rc = fflush(stdout) != 0;

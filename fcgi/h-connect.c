@@ -143,6 +143,13 @@ out:
 	return r;
 }
 
+/*
+ * The redirect to the provider: connect_uri, '?' or '&', "ticket=" and
+ * the ticket form-encoded (each byte at most "%XX"), with the NUL.
+ */
+#define LOC_MAX	(AG_MAX_MYACCOUNT_FIELD + 1 + sizeof("ticket=") + \
+	3 * AG_MAX_MYACCOUNT_FIELD)
+
 /* A bounded string member of o (dotted one level with sub), or NULL. */
 static const char *
 field(const ag_json *o, const char *sub, const char *key)
@@ -212,6 +219,26 @@ token_failure(struct ag_app *app, struct ag_resp *w,
 	return r;
 }
 
+/*
+ * Write s back when getting tok changed it (a refresh, perhaps with a
+ * rotated refresh token), at once: whatever fails later, the session
+ * must not keep a refresh token the provider no longer accepts.  A
+ * failed write is logged; the flow goes on.
+ */
+static void
+keep_session(struct ag_app *app, struct ag_req *req, struct ag_session *s,
+    struct ag_token *tok, struct ag_resp *w)
+{
+	int r;
+
+	if (!tok->session_changed)
+		return;
+	if ((r = ag_session_write(app, &req->cookies, s, w)) != AG_OK)
+		ag_warn("connect: the refreshed session was not saved: %s",
+		    ag_strerror(r));
+	tok->session_changed = 0;
+}
+
 /* The transaction of step 7, *out owned by the caller. */
 static int
 connect_txn(const char *state, const char *verifier, const char *ret,
@@ -258,7 +285,7 @@ ag_h_connect(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	ag_buf_init(&chal, 128);
 	ag_buf_init(&ret, AG_MAX_RETURN_TO + 64);
 	ag_buf_init(&redirect, 4096);
-	ag_buf_init(&loc, 3 * AG_MAX_MYACCOUNT_FIELD + 64);
+	ag_buf_init(&loc, LOC_MAX);
 	(void)ag_resp_header(w, "Cache-Control", "no-store");
 
 	/* 1, 2. */
@@ -291,8 +318,9 @@ ag_h_connect(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	}
 
 	/* 4. */
-	if (ag_myaccount_token(app, &s, AG_MYACCOUNT_CREATE, &tok, &f) !=
-	    AG_TOKEN_OK) {
+	r = ag_myaccount_token(app, &s, AG_MYACCOUNT_CREATE, &tok, &f);
+	keep_session(app, req, &s, &tok, w);
+	if (r != AG_TOKEN_OK) {
 		r = token_failure(app, w, &f);
 		goto out;
 	}
@@ -354,13 +382,14 @@ ag_h_connect(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 		r = ag_resp_text(w, 500, MSG_INITIATE);
 		goto out;
 	}
-	if (tok.session_changed &&
-	    (r = ag_session_write(app, &req->cookies, &s, w)) != AG_OK)
-		ag_warn("connect: the refreshed session was not saved: %s",
-		    ag_strerror(r));
 	ag_info("connect: %s: redirecting to the provider", connection);
 	r = ag_resp_redirect(w, 307, ag_buf_str(&loc));
 out:
+	/* Every failure is answered, also the local ones (memory, size). */
+	if (r != AG_OK && w->status == 0) {
+		ag_err("connect: %s", ag_strerror(r));
+		r = ag_resp_text(w, 500, MSG_INITIATE);
+	}
 	ag_myaccount_resp_clear(&ar);
 	ag_json_free(body);
 	ag_json_free(txn);
@@ -426,8 +455,10 @@ ag_connect_complete(struct ag_app *app, struct ag_req *req, ag_json *txn,
 		r = complete_fail(code, msg, "missing_session", MSG_NO_SESSION);
 		goto out;
 	}
-	if (ag_myaccount_token(app, &s, AG_MYACCOUNT_CREATE, &tok, &f) !=
-	    AG_TOKEN_OK) {
+	r = ag_myaccount_token(app, &s, AG_MYACCOUNT_CREATE, &tok, &f);
+	/* Unlike the SDK, a refresh done here is kept, even on failure. */
+	keep_session(app, req, &s, &tok, w);
+	if (r != AG_TOKEN_OK) {
 		ag_warn("connect: my account token: %s: %s",
 		    ag_token_code(f.err), f.why);
 		r = complete_fail(code, msg, ag_token_code(f.err),
@@ -453,11 +484,6 @@ ag_connect_complete(struct ag_app *app, struct ag_req *req, ag_json *txn,
 	    field(ar.body, NULL, "id") != NULL ? field(ar.body, NULL, "id") :
 	    "?", ag_json_get_str(txn, "connection") != NULL ?
 	    ag_json_get_str(txn, "connection") : "?");
-	/* Unlike the SDK, a refresh done here is kept. */
-	if (tok.session_changed &&
-	    (r = ag_session_write(app, &req->cookies, &s, w)) != AG_OK)
-		ag_warn("connect: the refreshed session was not saved: %s",
-		    ag_strerror(r));
 	r = ag_app_url(app, ret, location);
 out:
 	if (r != AG_OK && *code == NULL)

@@ -118,27 +118,41 @@ success(struct call *c, struct ag_resp *w, ag_json *v)
 }
 
 /*
+ * 1 when t is a plausible encrypted mfa_token: a compact JWE
+ * (base64url and dots), 1..AG_MAX_JWT bytes.  The sealed token wraps
+ * the provider's (a JWT at Auth0) and its context, so it is far longer
+ * than the other fields.
+ */
+static int
+token_ok(const char *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return 0;
+	for (i = 0; t[i] != '\0' && i <= AG_MAX_JWT; i++)
+		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= 'a' && t[i] <= 'z') ||
+		    (t[i] >= '0' && t[i] <= '9') ||
+		    t[i] == '-' || t[i] == '_' || t[i] == '.'))
+			return 0;
+	return i > 0 && i <= AG_MAX_JWT;
+}
+
+/*
  * The encrypted token of "Authorization: Bearer <token>" (scheme
- * case-insensitive), or NULL when absent or not a plausible compact
- * JWE (base64url and dots, at most AG_MAX_JWT bytes).
+ * case-insensitive), or NULL when absent or not token_ok().
  */
 static const char *
 bearer(const struct ag_req *req)
 {
 	const char *v = req->authorization, *t;
-	size_t i;
 
 	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
 		return NULL;
 	for (t = v + 7; *t == ' '; t++)
 		;
-	for (i = 0; t[i] != '\0'; i++)
-		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
-		    (t[i] >= 'a' && t[i] <= 'z') ||
-		    (t[i] >= '0' && t[i] <= '9') ||
-		    t[i] == '-' || t[i] == '_' || t[i] == '.'))
-			return NULL;
-	return i > 0 && i <= AG_MAX_JWT ? t : NULL;
+	return token_ok(t) ? t : NULL;
 }
 
 /*
@@ -190,6 +204,22 @@ field(struct call *c, struct ag_resp *w, const char *name, int required,
 	}
 	*out = s;
 	return 0;
+}
+
+/*
+ * The body's mfa_token (validated as token_ok(), not as a short field)
+ * into *out.  0, or -1 with the 400 written.
+ */
+static int
+body_token(struct call *c, struct ag_resp *w, const char **out)
+{
+	*out = ag_json_str(ag_json_get(c->body, "mfa_token"));
+	if (token_ok(*out))
+		return 0;
+	*out = NULL;
+	(void)json_error(c, w, 400, "invalid_request",
+	    "Missing or invalid mfa_token");
+	return -1;
 }
 
 /*
@@ -327,7 +357,7 @@ ag_h_mfa_challenge(struct ag_app *app, struct ag_req *req,
 	memset(&e, 0, sizeof(e));
 	c.route = "mfa/challenge";
 	if (read_body(&c, req, w) != 0 ||
-	    field(&c, w, "mfa_token", 1, &tok) != 0 ||
+	    body_token(&c, w, &tok) != 0 ||
 	    field(&c, w, "challenge_type", 1, &type) != 0 ||
 	    field(&c, w, "authenticator_id", 0, &id) != 0 ||
 	    open_token(&c, app, req, w, tok) != 0)
@@ -479,7 +509,9 @@ keep_token(struct call *c, struct ag_app *app, struct ag_req *req,
 	n.requested_scope = c->ctx.scope;
 	n.audience = c->ctx.audience;
 	n.refresh_token = ag_session_token(&c->s, "refreshToken");
-	n.expires_at = ag_now() + (t->expires_in > 0 ? t->expires_in : 0);
+	/* Without expires_in: as at login and refresh (lib/token.c). */
+	n.expires_at = ag_now() + (t->expires_in >= 0 ? t->expires_in :
+	    AG_DEFAULT_EXPIRES_IN);
 	if ((r = ag_token_store(&app->conf, c->s.data, &n, &changed)) !=
 	    AG_OK) {
 		ag_err("%s: the token cannot be stored: %s", c->route,

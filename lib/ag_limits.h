@@ -24,6 +24,7 @@
 #define AG_MAX_SESSION_JSON	(AG_COOKIE_CHUNK_SIZE * AG_MAX_SESSION_CHUNKS)
 #define AG_TXN_TOTAL_MAX	3500		/* all __txn_* cookies together */
 #define AG_TXN_MAX_AGE		3600		/* transaction lifetime, seconds */
+#define AG_DEFAULT_EXPIRES_IN	3600		/* a token answer without expires_in */
 
 /* Provider side (network). */
 #define AG_MAX_IDP_RESPONSE	(1024 * 1024)	/* any HTTP body from the OP */

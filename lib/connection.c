@@ -29,6 +29,9 @@
 
 #define MAX_FORM	(64 * 1024)
 #define SETS		"connectionTokenSets"
+/* The session an __FC_<n> entry was written for (ignored by the SDK). */
+#define FC_SUB		"sub"
+#define FC_SID		"sid"
 
 static const char *const codes[AG_CONN__MAX][2] = {
 	{ "ok", "" },
@@ -403,6 +406,34 @@ fc_index(const char *name)
 	return ag_cookie_index(name, AG_FC_PREFIX);
 }
 
+/* 1 when a and b are both NULL or equal strings. */
+static int
+same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * 1 when the unsealed entry e was written for the session of data: its
+ * sub is the user's and its sid the session's (both absent or equal).
+ * An entry without sub (written by the SDK, which does not bind them)
+ * is refused too.  The binding members are removed from e.
+ */
+static int
+fc_bound(ag_json *e, const ag_json *data)
+{
+	const char *sub, *sid;
+	int ok;
+
+	sub = ag_json_get_str(ag_json_get(data, "user"), "sub");
+	sid = ag_json_get_str(ag_json_get(data, "internal"), "sid");
+	ok = sub != NULL && same_str(sub, ag_json_get_str(e, FC_SUB)) &&
+	    same_str(sid, ag_json_get_str(e, FC_SID));
+	ag_json_del(e, FC_SUB);
+	ag_json_del(e, FC_SID);
+	return ok;
+}
+
 int
 ag_fc_read(const struct ag_app *app, const struct ag_cookies *jar,
     ag_json *data, int64_t now)
@@ -410,7 +441,7 @@ ag_fc_read(const struct ag_app *app, const struct ag_cookies *jar,
 	const char *parts[AG_MAX_CONNECTION_SETS];
 	ag_json *sets = NULL, *e;
 	size_t i;
-	int idx, r;
+	int idx, r, foreign = 0;
 
 	memset(parts, 0, sizeof(parts));
 	for (i = 0; i < jar->n; i++) {
@@ -430,6 +461,11 @@ ag_fc_read(const struct ag_app *app, const struct ag_cookies *jar,
 			ag_json_free(e);
 			continue;
 		}
+		if (!fc_bound(e, data)) {
+			foreign++;
+			ag_json_free(e);
+			continue;
+		}
 		ag_json_del(e, "exp");
 		if (sets == NULL && (sets = ag_json_array()) == NULL) {
 			ag_json_free(e);
@@ -440,6 +476,9 @@ ag_fc_read(const struct ag_app *app, const struct ag_cookies *jar,
 			return r;
 		}
 	}
+	if (foreign > 0)
+		ag_info("session: %d %s cookie(s) of another session (or of "
+		    "none) ignored", foreign, AG_FC_PREFIX);
 	return sets != NULL ? ag_json_set(data, SETS, sets) : AG_OK;
 }
 
@@ -463,15 +502,38 @@ fc_delete(const struct ag_app *app, const struct ag_cookies *jar, int from,
 	return AG_OK;
 }
 
+/*
+ * A copy of entry e bound to the session of data (its sub and sid), for
+ * sealing into a cookie; NULL when out of memory.
+ */
+static ag_json *
+fc_binding(ag_json *e, const ag_json *data)
+{
+	const char *sub, *sid;
+	ag_json *c;
+
+	sub = ag_json_get_str(ag_json_get(data, "user"), "sub");
+	sid = ag_json_get_str(ag_json_get(data, "internal"), "sid");
+	if ((c = ag_json_copy(e)) == NULL ||
+	    (sub != NULL && ag_json_set_str(c, FC_SUB, sub) != AG_OK) ||
+	    (sid != NULL && ag_json_set_str(c, FC_SID, sid) != AG_OK)) {
+		ag_json_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 int
 ag_fc_write(const struct ag_app *app, const struct ag_cookies *jar,
-    ag_json *sets, int64_t max_age, int64_t now, struct ag_resp *w)
+    const ag_json *data, ag_json *sets, int64_t max_age, int64_t now,
+    struct ag_resp *w)
 {
 	struct ag_cookie_attr a;
 	struct ag_buf sealed;
 	char name[32];
 	size_t i, n = ag_json_array_len(sets);
 	int written = 0, r = AG_OK;
+	ag_json *bound;
 
 	ag_app_cookie_attr(app, &a);
 	ag_buf_init(&sealed, AG_MAX_SESSION_JSON);
@@ -481,8 +543,13 @@ ag_fc_write(const struct ag_app *app, const struct ag_cookies *jar,
 		if (!entry_ok(e))
 			continue;
 		ag_buf_reset(&sealed);
-		if ((r = ag_seal(app->key, e, now + max_age, &sealed)) !=
-		    AG_OK)
+		if ((bound = fc_binding(e, data)) == NULL) {
+			r = AG_ERR_NOMEM;
+			goto out;
+		}
+		r = ag_seal(app->key, bound, now + max_age, &sealed);
+		ag_json_free(bound);
+		if (r != AG_OK)
 			goto out;
 		if (sealed.len > AG_FC_COOKIE_MAX) {
 			ag_warn("session: the token of connection %s needs %zu "

@@ -100,10 +100,14 @@ int	 ag_connection_prune(ag_json *data, const char *connection,
  * Cookie store, called by lib/session.c.
  * ag_fc_read: the __FC_<n> cookies of jar (n < AG_MAX_CONNECTION_SETS,
  * in index order, each unsealed and checked; the undecryptable,
- * expired or malformed ones skipped) become data's connectionTokenSets
- * (replacing any in data) when there is at least one.
+ * expired or malformed ones skipped, and those not bound to data's
+ * session: their sub must be data's user.sub and their sid data's
+ * internal.sid -- entries without sub, as the SDK writes them, are
+ * skipped too) become data's connectionTokenSets (replacing any in
+ * data) when there is at least one.
  * ag_fc_write: each entry of sets (may be NULL) as __FC_<i> with the
- * session cookie's attributes and max_age; an entry whose sealed value
+ * session cookie's attributes and max_age, bound to data's session
+ * (sub and sid added to the sealed copy); an entry whose sealed value
  * exceeds AG_FC_COOKIE_MAX is not written (logged); every __FC_<n> of
  * jar with n >= the count written is deleted.
  * ag_fc_clear: delete every __FC_<n> of jar.
@@ -111,7 +115,8 @@ int	 ag_connection_prune(ag_json *data, const char *connection,
 int	 ag_fc_read(const struct ag_app *, const struct ag_cookies *jar,
 	    ag_json *data, int64_t now);
 int	 ag_fc_write(const struct ag_app *, const struct ag_cookies *jar,
-	    ag_json *sets, int64_t max_age, int64_t now, struct ag_resp *);
+	    const ag_json *data, ag_json *sets, int64_t max_age, int64_t now,
+	    struct ag_resp *);
 int	 ag_fc_clear(const struct ag_app *, const struct ag_cookies *jar,
 	    struct ag_resp *);
 

@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "http.h"
+#include "log.h"
 #include "mfa.h"
 #include "url.h"
 
@@ -202,13 +203,28 @@ ag_mfa_type_allowed(ag_json *requirements, const char *type)
 	return 0;
 }
 
+const char *
+ag_mfa_authenticator_type(const ag_json *a)
+{
+	const char *t;
+
+	if (ag_json_type(a) != AG_JSON_OBJECT)
+		return NULL;
+	if ((t = ag_json_get_str(a, "type")) != NULL && *t != '\0')
+		return t;
+	if ((t = ag_json_get_str(a, "authenticator_type")) != NULL &&
+	    *t != '\0')
+		return t;
+	return NULL;
+}
+
 int
 ag_mfa_filter_authenticators(ag_json *list, ag_json *requirements,
     ag_json **out)
 {
 	ag_json *res = NULL, *a, *c;
 	const char *type;
-	size_t i, n;
+	size_t i, n, skipped = 0;
 	int r;
 
 	*out = NULL;
@@ -220,10 +236,9 @@ ag_mfa_filter_authenticators(ag_json *list, ag_json *requirements,
 		return AG_ERR_NOMEM;
 	for (i = 0; i < n; i++) {
 		a = ag_json_array_get(list, i);
-		if (ag_json_type(a) != AG_JSON_OBJECT ||
-		    (type = ag_json_get_str(a, "authenticator_type")) == NULL) {
-			r = AG_ERR_PARSE;
-			goto out;
+		if ((type = ag_mfa_authenticator_type(a)) == NULL) {
+			skipped++;
+			continue;
 		}
 		if (!ag_mfa_type_allowed(requirements, type))
 			continue;
@@ -233,6 +248,10 @@ ag_mfa_filter_authenticators(ag_json *list, ag_json *requirements,
 			goto out;
 		}
 	}
+	if (skipped > 0)
+		ag_warn("mfa/authenticators: %zu malformed entr%s of the "
+		    "provider's list skipped (no type)", skipped,
+		    skipped == 1 ? "y" : "ies");
 	*out = res;
 	res = NULL;
 	r = AG_OK;
@@ -360,34 +379,39 @@ ag_mfa_challenge(struct ag_app *app, const struct ag_mfa_ctx *ctx,
     struct ag_oauth_error *err, char *why)
 {
 	struct ag_http_resp resp;
-	struct ag_buf url, form;
-	ag_json *doc = NULL;
-	int r;
+	struct ag_buf url;
+	ag_json *doc = NULL, *req;
+	int r = AG_ERR_NOMEM;
 
 	*out = NULL;
 	memset(err, 0, sizeof(*err));
 	memset(&resp, 0, sizeof(resp));
 	ag_buf_init(&url, 0);
-	ag_buf_init(&form, 0);
-	if ((r = api_url(app, "mfa/challenge", &url)) != AG_OK ||
-	    (r = ag_form_add(&form, "mfa_token", ctx->mfa_token)) != AG_OK ||
-	    (r = ag_form_add(&form, "challenge_type", challenge_type)) !=
-	    AG_OK || (authenticator_id != NULL && (r = ag_form_add(&form,
+	/*
+	 * JSON with the client's credentials in the body, as Auth0's
+	 * Authentication API documents it and the SDK's mfaChallenge sends
+	 * it (client_id is required there, a Basic header is not read).
+	 */
+	if ((req = ag_json_object()) == NULL ||
+	    (r = api_url(app, "mfa/challenge", &url)) != AG_OK ||
+	    (r = ag_json_set_str(req, "mfa_token", ctx->mfa_token)) != AG_OK ||
+	    (r = ag_json_set_str(req, "challenge_type", challenge_type)) !=
+	    AG_OK || (authenticator_id != NULL && (r = ag_json_set_str(req,
 	    "authenticator_id", authenticator_id)) != AG_OK)) {
 		r = failw(why, r, "mfa/challenge: %s", ag_strerror(r));
 		goto out;
 	}
-	if ((r = ag_oidc_client_post(app->oidc, ag_buf_str(&url),
-	    ag_buf_str(&form), &resp, why)) != AG_OK ||
+	if ((r = ag_oidc_client_post_json(app->oidc, ag_buf_str(&url), req,
+	    &resp, why)) != AG_OK ||
 	    (r = ag_mfa_read_answer(&resp, "mfa/challenge", AG_JSON_OBJECT, &doc,
 	    err, why)) != AG_OK)
 		goto out;
 	r = ag_mfa_challenge_pick(doc, out, why);
  out:
+	ag_json_free(req);
 	ag_json_free(doc);
 	ag_http_resp_free(&resp);
 	ag_buf_free(&url);
-	ag_buf_free(&form);
 	return r;
 }
 

@@ -80,11 +80,19 @@ int	 ag_mfa_open(struct ag_app *, const char *sealed, const char *sid,
 int	 ag_mfa_type_allowed(ag_json *requirements, const char *type);
 
 /*
- * Filter an Auth0 authenticator list (pure): a new array (owned) of
- * copies of the objects of list whose authenticator_type is allowed
- * (ag_mfa_type_allowed).  AG_ERR_PARSE when list is not an array of
- * objects with a string authenticator_type; AG_ERR_LIMIT past
- * AG_MAX_MFA_AUTHENTICATORS entries.
+ * The type an Auth0 authenticator a is filtered on: its "type" (the
+ * member the SDK filters on) or, when absent, its "authenticator_type";
+ * NULL when a is not an object with either as a non-empty string.
+ * Points into a.
+ */
+const char	*ag_mfa_authenticator_type(const ag_json *a);
+
+/*
+ * Filter an Auth0 authenticator list: a new array (owned) of copies of
+ * the objects of list whose ag_mfa_authenticator_type() is allowed
+ * (ag_mfa_type_allowed); entries without one are skipped (one warning
+ * per call), as the SDK skips them.  AG_ERR_PARSE when list is not an
+ * array; AG_ERR_LIMIT past AG_MAX_MFA_AUTHENTICATORS entries.
  */
 int	 ag_mfa_filter_authenticators(ag_json *list, ag_json *requirements,
 	    ag_json **out);

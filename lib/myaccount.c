@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ag_limits.h"
 #include "dpop.h"
@@ -85,8 +86,10 @@ ag_myaccount_call(struct ag_app *app, const struct ag_token *tok,
 	memset(&resp, 0, sizeof(resp));
 	ag_buf_init(&url, 8192);
 	ag_buf_init(&authz, 64 * 1024);
-	if (tok->token_type != NULL && strcmp(tok->token_type, "bearer") != 0) {
-		if (strcmp(tok->token_type, "dpop") != 0 ||
+	/* Case-insensitive: SDK-written sessions store "Bearer", "DPoP". */
+	if (tok->token_type != NULL &&
+	    strcasecmp(tok->token_type, "bearer") != 0) {
+		if (strcasecmp(tok->token_type, "dpop") != 0 ||
 		    (dpop = ag_oidc_dpop(app->oidc)) == NULL) {
 			snprintf(why, AG_WHY_LEN, "my account: a %.16s token "
 			    "cannot be used here (dpop is off)",

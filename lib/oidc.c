@@ -330,6 +330,19 @@ ag_oidc_http_req(const struct ag_conf *c, struct ag_http_req *req,
 	}
 }
 
+/* The result r of an HTTP call to the provider, with why on failure. */
+static int
+http_result(int r, const struct ag_http_resp *resp, const char *step,
+    char *why)
+{
+	if (r == AG_ERR_LIMIT)
+		return fail(why, r, "%s: response larger than %d bytes", step,
+		    AG_MAX_IDP_RESPONSE);
+	if (r != AG_OK)
+		return fail(why, AG_ERR_HTTP, "%s: %s", step, resp->error);
+	return AG_OK;
+}
+
 /*
  * One request to the provider with the configured network settings;
  * with access_token (a DPoP-bound one) under d, through ag_dpop_http:
@@ -353,12 +366,7 @@ op_send(struct ag_oidc *o, const char *method, const char *url,
 		r = ag_dpop_http(d, &req, access_token, resp);
 	else
 		r = ag_http_do(&req, resp);
-	if (r == AG_ERR_LIMIT)
-		return fail(why, r, "%s: response larger than %d bytes", step,
-		    AG_MAX_IDP_RESPONSE);
-	if (r != AG_OK)
-		return fail(why, AG_ERR_HTTP, "%s: %s", step, resp->error);
-	return AG_OK;
+	return http_result(r, resp, step, why);
 }
 
 /* One request to the provider with the configured network settings. */
@@ -999,6 +1007,49 @@ ag_oidc_client_post(struct ag_oidc *o, const char *url, const char *form,
 	r = op_post(o, p, url, &body, resp, "client post", why);
  out:
 	ag_buf_free(&body);
+	return r;
+}
+
+int
+ag_oidc_client_post_json(struct ag_oidc *o, const char *url, ag_json *body,
+    struct ag_http_resp *resp, char *why)
+{
+	const struct ag_conf *c = o->conf;
+	const struct ag_provider *p;
+	struct ag_http_req req;
+	struct ag_buf assertion, json;
+	const char *dump;
+	int r;
+
+	ag_buf_init(&assertion, AG_MAX_JWT);
+	ag_buf_init(&json, 0);
+	if ((r = ag_oidc_provider(o, &p, why)) != AG_OK)
+		goto out;
+	if (c->client_auth == AG_AUTH_PRIVATE_KEY_JWT) {
+		if ((r = client_assertion(o, p, &assertion, why)) != AG_OK)
+			goto out;
+	} else if (c->client_secret == NULL) {
+		r = fail(why, AG_ERR_CONFIG, "client auth: no client_secret");
+		goto out;
+	}
+	if (ag_json_set_str(body, "client_id", c->client_id) != AG_OK ||
+	    (assertion.len > 0 ? ag_json_set_str(body, "client_assertion_type",
+	    CLIENT_ASSERTION_TYPE) != AG_OK || ag_json_set_str(body,
+	    "client_assertion", ag_buf_str(&assertion)) != AG_OK :
+	    ag_json_set_str(body, "client_secret", c->client_secret) !=
+	    AG_OK) || (dump = ag_json_dump(body)) == NULL ||
+	    ag_buf_puts(&json, dump) != AG_OK) {
+		r = fail(why, AG_ERR_NOMEM, "client post: out of memory");
+		goto out;
+	}
+	/* The credentials leave the caller's object: only json keeps them. */
+	ag_json_del(body, "client_secret");
+	ag_json_del(body, "client_assertion");
+	ag_oidc_http_req(c, &req, "POST", url, ag_buf_str(&json));
+	r = http_result(ag_http_do(&req, resp), resp, "client post", why);
+ out:
+	ag_buf_free(&assertion);
+	ag_buf_free(&json);
 	return r;
 }
 

@@ -172,6 +172,16 @@ void	 ag_oidc_http_req(const struct ag_conf *, struct ag_http_req *req,
  */
 int	 ag_oidc_client_post(struct ag_oidc *, const char *url,
 	    const char *form, struct ag_http_resp *resp, char *why);
+/*
+ * POST body as JSON to url (an Auth0 API taking the client's
+ * credentials in the body, as Auth0's /mfa/challenge documents it):
+ * client_id always, then client_secret (client_secret_basic or
+ * client_secret_post) or client_assertion_type + client_assertion
+ * (private_key_jwt) are added to body for the request (the credentials
+ * are removed again; client_id stays).  Results as ag_oidc_client_post.
+ */
+int	 ag_oidc_client_post_json(struct ag_oidc *, const char *url,
+	    ag_json *body, struct ag_http_resp *resp, char *why);
 
 /* What an ID token must match. */
 struct ag_id_expect {

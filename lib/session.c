@@ -475,7 +475,7 @@ write_stateless(struct ag_app *app, const struct ag_cookies *jar,
 	}
 	r = write_cookie(app, jar, s->data, max_age, now, w);
 	if (r == AG_OK)
-		r = ag_fc_write(app, jar, sets, max_age, now, w);
+		r = ag_fc_write(app, jar, s->data, sets, max_age, now, w);
 	if (sets != NULL)
 		r2 = ag_json_set(s->data, "connectionTokenSets", sets);
 	return r != AG_OK ? r : r2;
@@ -635,7 +635,8 @@ ag_session_from_login(const struct ag_conf *c, const struct ag_tokens *t,
 	    set_opt_str(ts, "audience", audience) != AG_OK ||
 	    set_opt_str(ts, "refreshToken", t->refresh_token) != AG_OK ||
 	    ag_json_set_int(ts, "expiresAt", now +
-	    (t->expires_in >= 0 ? t->expires_in : 3600)) != AG_OK ||
+	    (t->expires_in >= 0 ? t->expires_in :
+	    AG_DEFAULT_EXPIRES_IN)) != AG_OK ||
 	    set_opt_str(ts, "token_type", t->token_type) != AG_OK)
 		goto out;
 	sid = ag_json_get_str(claims, "sid");

@@ -134,7 +134,6 @@
 #define MSG_EXPIRED	"The access token has expired and a refresh token " \
 	"was not provided. The user needs to re-authenticate."
 #define MSG_MFA		"Multi-factor authentication is required."
-#define DEFAULT_EXPIRES_IN	3600	/* as ag_session_from_login */
 #define MAX_SCOPE	(16 * 1024)	/* a scope string we build */
 #define MAX_FORM	(64 * 1024)	/* the refresh grant's form */
 
@@ -769,7 +768,8 @@ grant(struct ag_app *app, const struct grant *g, ag_json **out)
 	    ag_json_set_str(d, "access_token", t.access_token) != AG_OK ||
 	    ag_json_set_str(d, "token_type", t.token_type) != AG_OK ||
 	    ag_json_set_int(d, "expires_at", ag_now() +
-	    (t.expires_in >= 0 ? t.expires_in : DEFAULT_EXPIRES_IN)) != AG_OK ||
+	    (t.expires_in >= 0 ? t.expires_in : AG_DEFAULT_EXPIRES_IN)) !=
+	    AG_OK ||
 	    set_opt(d, "scope", t.scope) != AG_OK ||
 	    set_opt(d, "refresh_token", t.refresh_token) != AG_OK ||
 	    set_opt(d, "id_token", t.id_token) != AG_OK) {

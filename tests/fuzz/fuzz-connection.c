@@ -10,11 +10,15 @@
  * under the key, so no entry may come out); and, when it is JSON, as
  * entries -- an array, or the connectionTokenSets of an object, which
  * is also the session data.  The fuzzer cannot forge a sealed value,
- * so each entry is sealed into __FC_<i> and read back.
+ * so each entry is sealed into __FC_<i> and read back: the even ones
+ * bound to the session (sub and sid, as ag_fc_write does), the odd
+ * ones as they are -- those must not come out unless they name the
+ * session themselves.
  *
  * Checked: every entry read is well-formed (accessToken, a valid
  * connection, integer expiresAt, no exp), at most
- * AG_MAX_CONNECTION_SETS, no more than were written; written again
+ * AG_MAX_CONNECTION_SETS, no more than were written bound to the
+ * session, without the binding members; written again
  * with ag_fc_write and read back they are the same; a cached token is
  * handed out only for an unexpired entry of the asked connection and
  * hint; after a prune no entry of the connection is left.
@@ -40,8 +44,13 @@
 /* 2023-11-14 */
 #define NOW	1700000000
 #define SETS	"connectionTokenSets"
+#define SUB	"fuzz-sub"
+#define SID	"fuzz-sid"
+#define SESSION	"{\"user\":{\"sub\":\"" SUB "\"},\"internal\":{\"sid\":\"" \
+	SID "\"}}"
 
 static struct ag_app app;
+static ag_json *session;	/* the session data the cookies belong to */
 
 /* What an entry needs to be used (connection.h). */
 static int
@@ -87,7 +96,7 @@ read_header(const char *h, size_t n, struct ag_cookies *jar)
 
 	memset(jar, 0, sizeof(*jar));
 	if (ag_cookies_parse(h, n, jar) != AG_OK ||
-	    (data = ag_json_object()) == NULL)
+	    (data = ag_json_copy(session)) == NULL)
 		return NULL;
 	if (ag_fc_read(&app, jar, data, NOW) != AG_OK) {
 		ag_json_free(data);
@@ -102,6 +111,8 @@ read_header(const char *h, size_t n, struct ag_cookies *jar)
 			e = ag_json_array_get(sets, i);
 			FUZZ_CHECK(well_formed(e));
 			FUZZ_CHECK(ag_json_get(e, "exp") == NULL);
+			FUZZ_CHECK(ag_json_get(e, "sub") == NULL &&
+			    ag_json_get(e, "sid") == NULL);
 		}
 		sets = ag_json_copy(sets);
 	}
@@ -137,9 +148,10 @@ round_trip(ag_json *list)
 	struct ag_cookies jar, jar2;
 	struct ag_buf hdr, sealed, again;
 	struct ag_resp w;
-	ag_json *sets = NULL, *sets2 = NULL, *e;
-	const char *d1;
+	ag_json *sets = NULL, *sets2 = NULL, *e, *b;
+	const char *d1, *sub, *sid;
 	size_t i, n = ag_json_array_len(list), ok = 0;
+	int bound;
 
 	memset(&jar, 0, sizeof(jar));
 	memset(&jar2, 0, sizeof(jar2));
@@ -149,12 +161,25 @@ round_trip(ag_json *list)
 	ag_resp_init(&w);
 	for (i = 0; i < n && i <= AG_MAX_CONNECTION_SETS; i++) {
 		e = ag_json_array_get(list, i);
-		if (ag_json_type(e) != AG_JSON_OBJECT)
+		if (ag_json_type(e) != AG_JSON_OBJECT ||
+		    (b = ag_json_copy(e)) == NULL)
 			continue;
+		if (i % 2 == 0 && (ag_json_set_str(b, "sub", SUB) != AG_OK ||
+		    ag_json_set_str(b, "sid", SID) != AG_OK)) {
+			ag_json_free(b);
+			continue;
+		}
+		sub = ag_json_get_str(b, "sub");
+		sid = ag_json_get_str(b, "sid");
+		bound = sub != NULL && strcmp(sub, SUB) == 0 && sid != NULL &&
+		    strcmp(sid, SID) == 0;
 		ag_buf_reset(&sealed);
-		if (ag_seal(app.key, e, NOW + 3600, &sealed) != AG_OK)
+		if (ag_seal(app.key, b, NOW + 3600, &sealed) != AG_OK) {
+			ag_json_free(b);
 			continue;
-		if (i < AG_MAX_CONNECTION_SETS && well_formed(e))
+		}
+		ag_json_free(b);
+		if (i < AG_MAX_CONNECTION_SETS && well_formed(e) && bound)
 			ok++;
 		if (ag_buf_printf(&hdr, "%s%s%zu=%s", hdr.len > 0 ? "; " : "",
 		    AG_FC_PREFIX, i, ag_buf_str(&sealed)) != AG_OK)
@@ -166,7 +191,7 @@ round_trip(ag_json *list)
 		goto out;
 
 	/* Written back and read again: the same entries. */
-	if (ag_fc_write(&app, &jar, sets, 3600, NOW, &w) != AG_OK ||
+	if (ag_fc_write(&app, &jar, session, sets, 3600, NOW, &w) != AG_OK ||
 	    cookie_header(&w, &again) != 0)
 		goto out;
 	sets2 = read_header(ag_buf_str(&again), again.len, &jar2);
@@ -261,6 +286,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ag_clock_set(NOW);
 	memset(app.key, 0x33, sizeof(app.key));
 	app.conf.cookie_path = "/";
+	if (session == NULL && ag_json_parse(SESSION, strlen(SESSION),
+	    AG_MAX_SESSION_JSON, &session) != AG_OK)
+		return 0;
 
 	if ((s = malloc(size + 1)) == NULL)
 		return 0;

@@ -114,7 +114,7 @@ answers(const uint8_t *data, size_t size)
 				    &list);
 				n = ag_json_array_len(out);
 				if (r == AG_OK)
-					FUZZ_CHECK(ag_json_array_len(list) ==
+					FUZZ_CHECK(ag_json_array_len(list) <=
 					    n && n <= AG_MAX_MFA_AUTHENTICATORS);
 				else
 					FUZZ_CHECK(list == NULL);
@@ -145,6 +145,8 @@ filter(ag_json *j)
 		FUZZ_CHECK(out == NULL);
 		FUZZ_CHECK(r == AG_ERR_PARSE || r == AG_ERR_LIMIT ||
 		    r == AG_ERR_NOMEM);
+		FUZZ_CHECK(r != AG_ERR_PARSE ||
+		    ag_json_type(list) != AG_JSON_ARRAY);
 		return;
 	}
 	n = ag_json_array_len(out);
@@ -152,7 +154,7 @@ filter(ag_json *j)
 	for (i = 0; i < n; i++) {
 		a = ag_json_array_get(out, i);
 		FUZZ_CHECK(ag_json_type(a) == AG_JSON_OBJECT);
-		type = ag_json_get_str(a, "authenticator_type");
+		type = ag_mfa_authenticator_type(a);
 		FUZZ_CHECK(type != NULL && ag_mfa_type_allowed(reqs, type));
 	}
 	ag_json_free(out);

@@ -38,17 +38,27 @@
 //     "sent" for an OOB challenge always carries BINDING_CODE.  Push
 //     (oob channel auth0) is approved on the second poll (the first
 //     answers authorization_pending).
-//   - mfa_tokens are opaque random strings (Auth0's are JWTs) living
-//     MFA_TOKEN_TTL seconds; a successful verify consumes it.
+//   - mfa_tokens are shaped and sized like Auth0's JWTs (header,
+//     payload with the usual claims, a 2048-bit RS256 signature: about
+//     700 characters) but not signed; they live MFA_TOKEN_TTL seconds
+//     and a successful verify consumes it.
 //   - The access token the grants return is opaque and not accepted by
 //     the test API (tests/lib/api.mjs); the tests only need it stored.
-//   - /mfa/challenge takes client authentication by Basic or by
-//     client_id + client_secret in the body (JSON or form); the other
-//     endpoints authenticate with the mfa_token alone, as Auth0's do.
+//   - /mfa/challenge takes the client's credentials in the body, as
+//     Auth0's Authentication API documents it (JSON or form): client_id
+//     (required) and client_secret, or client_assertion_type +
+//     client_assertion (private_key_jwt: iss, sub and aud checked, the
+//     signature not -- the token endpoint tests cover it); a Basic
+//     header is refused (401).  The other endpoints authenticate with
+//     the mfa_token alone, as Auth0's do.
 //
 // Test hooks: GET /test/mfa -> counters {authenticators, challenge,
 // associate, grants:{otp,oob,recovery}, mfa_required}; POST
-// /test/mfa/expire?token=all -> every mfa_token issued so far expires.
+// /test/mfa/expire?token=all -> every mfa_token issued so far expires;
+// POST /test/mfa/config?expires_in=0&malformed=1 -> the grants' answers
+// leave out expires_in (RFC 6749 5.1 makes it optional); the
+// authenticator list gets an entry without a type (each call sets
+// both: absent means expires_in sent, no malformed entry).
 
 import crypto from 'node:crypto';
 import { errors } from 'oidc-provider';
@@ -69,6 +79,22 @@ const GRANTS = {
 };
 
 const random = (n = 24) => crypto.randomBytes(n).toString('base64url');
+const b64json = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+// An mfa_token the size and shape of Auth0's (a JWT, ~700 characters).
+function mfaTokenJwt(accountId, clientId, exp) {
+	const now = Math.floor(Date.now() / 1000);
+	return [
+		b64json({ alg: 'RS256', typ: 'JWT', kid: random(16) }),
+		b64json({
+			iss: 'https://tenant.auth0.example/', sub: `auth0|${accountId}`,
+			aud: 'https://tenant.auth0.example/mfa/', client_id: clientId,
+			iat: now, exp, scope: 'enroll read:authenticators remove:authenticators',
+			jti: random(16),
+		}),
+		random(256),
+	].join('.');
+}
 
 // An Auth0-style OAuth error with its status, thrown from a grant.
 class Auth0Error extends errors.CustomOIDCProviderError {
@@ -100,6 +126,7 @@ export function installAuth0Mfa(provider, opts = {}) {
 	const log = opts.log || (() => {});
 	const users = initialUsers();
 	const tokens = new Map();	// mfa_token -> {accountId, clientId, exp, ...}
+	const config = { expiresIn: true, malformed: false };
 	const stats = {
 		authenticators: 0, challenge: 0, associate: 0, mfa_required: 0,
 		grants: { otp: 0, oob: 0, recovery: 0 },
@@ -165,17 +192,26 @@ export function installAuth0Mfa(provider, opts = {}) {
 
 	// /mfa/challenge client authentication: Basic or body credentials.
 	async function clientOf(ctx, body) {
-		let id = body.client_id, secret = body.client_secret;
-		const m = /^Basic (\S+)$/i.exec(ctx.get('authorization') || '');
-		if (m) {
-			const [u, p] = Buffer.from(m[1], 'base64').toString().split(':');
-			id = decodeURIComponent(u || '');
-			secret = decodeURIComponent(p || '');
-		}
-		const client = id ? await provider.Client.find(String(id)) : undefined;
-		if (!client || !secret || client.clientSecret !== secret)
+		stats.last_challenge = { content_type: ctx.get('content-type'),
+		    basic: /^Basic /i.test(ctx.get('authorization') || ''),
+		    members: Object.keys(body).sort() };
+		if (stats.last_challenge.basic || typeof body.client_id !== 'string')
 			return null;
-		return client;
+		const client = await provider.Client.find(body.client_id);
+		if (!client)
+			return null;
+		if (body.client_assertion !== undefined) {
+			let claims;
+			try {
+				claims = JSON.parse(Buffer.from(String(body.client_assertion).split('.')[1], 'base64url'));
+			} catch {
+				return null;
+			}
+			return body.client_assertion_type === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' &&
+			    claims.iss === client.clientId && claims.sub === client.clientId &&
+			    claims.aud === provider.issuer ? client : null;
+		}
+		return body.client_secret && client.clientSecret === body.client_secret ? client : null;
 	}
 
 	// The refresh interception: 403 mfa_required for MFA_AUDIENCE.
@@ -186,10 +222,10 @@ export function installAuth0Mfa(provider, opts = {}) {
 		const rt = await provider.RefreshToken.find(String(params.refresh_token || ''));
 		if (!rt)
 			return false;	// the library answers invalid_grant
-		const token = random(32);
+		const exp = Math.floor(Date.now() / 1000) + MFA_TOKEN_TTL;
+		const token = mfaTokenJwt(rt.accountId, rt.clientId, exp);
 		tokens.set(token, {
-			accountId: rt.accountId, clientId: rt.clientId,
-			exp: Math.floor(Date.now() / 1000) + MFA_TOKEN_TTL,
+			accountId: rt.accountId, clientId: rt.clientId, exp,
 			audience: aud, scope: params.scope || 'read',
 		});
 		stats.mfa_required++;
@@ -207,7 +243,12 @@ export function installAuth0Mfa(provider, opts = {}) {
 		const [t, err] = lookup(bearer(ctx));
 		if (!t)
 			return send(ctx, ...err);
-		send(ctx, 200, userOf(t.accountId).authenticators.map((a) => ({ ...a })));
+		// Auth0's members: authenticator_type, and type (the
+		// feature-flagged one the SDK filters on) with the same value.
+		const list = userOf(t.accountId).authenticators.map((a) => ({ ...a, type: a.authenticator_type }));
+		if (config.malformed)
+			list.push({ id: 'webauthn|dev_broken', active: true });
+		send(ctx, 200, list);
 	}
 
 	async function challenge(ctx, body) {
@@ -314,7 +355,7 @@ export function installAuth0Mfa(provider, opts = {}) {
 			tokens.delete(p.mfa_token);
 			ctx.body = {
 				access_token: `mfa-at-${random()}`,
-				expires_in: ACCESS_TOKEN_TTL,
+				expires_in: config.expiresIn ? ACCESS_TOKEN_TTL : undefined,
 				token_type: 'Bearer',
 				scope: t.scope,
 				...res,
@@ -339,6 +380,11 @@ export function installAuth0Mfa(provider, opts = {}) {
 			for (const t of tokens.values())
 				t.exp = 0;
 			return send(ctx, 200, { expired: tokens.size });
+		}
+		if (path === '/test/mfa/config' && ctx.method === 'POST') {
+			config.expiresIn = ctx.query.expires_in !== '0';
+			config.malformed = ctx.query.malformed === '1';
+			return send(ctx, 200, config);
 		}
 		if (path === '/mfa/authenticators' && ctx.method === 'GET')
 			return authenticators(ctx);

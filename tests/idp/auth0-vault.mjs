@@ -31,8 +31,9 @@
 //   - The My Account token comes from the refresh_token grant with
 //     audience (or resource) = ISSUER/me/, handled here before
 //     oidc-provider sees the request (as Auth0's multi-resource refresh
-//     tokens do): the refresh token is looked up, never rotated; the
-//     token is opaque ("me.<random>"), valid ME_TTL seconds, and grants
+//     tokens do): the refresh token is rotated (consumed, a new one in
+//     the answer, as Auth0 does with refresh token rotation on; a
+//     consumed one is refused with invalid_grant); the token is opaque ("me.<random>"), valid ME_TTL seconds, and grants
 //     the requested scopes that are My Account scopes.  Client
 //     authentication: client_secret_basic or client_secret_post only.
 //   - Every client may use the federated-connection grant (Auth0: the
@@ -45,10 +46,14 @@
 //   - Connection tokens are opaque ("fc.<connection>.<n>.<random>").
 //
 // Test endpoints:
-//   GET  /test/vault/stats   {fcat, fcat_errors, me_token, connect,
+//   GET  /test/vault/stats   {fcat, fcat_errors, me_token, me_rotations, connect,
 //                            complete, list, delete, last_fcat (form
 //                            without secrets), last_connect, last_complete}
 //   POST /test/vault/config?ttl=S        connection token lifetime
+//   POST /test/vault/config?big=1        connect_uri and ticket of 2048
+//                            bytes, the ticket all '/' (reset: off)
+//   POST /test/vault/config?cycle=1      the account list's "next"
+//                            cursors cycle 0 -> 2 -> 0 (reset: off)
 //   POST /test/vault/fail?connection=C[&error=E]  the next exchange for C
 //                            fails with E (default invalid_grant)
 //   POST /test/vault/reset   counters and accounts back to the start
@@ -84,7 +89,7 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 			sessions: new Map(),	// auth_session -> connect request
 			accounts: [],		// {id, sub, connection, ...}
 			stats: {
-				fcat: 0, fcat_errors: 0, me_token: 0, connect: 0,
+				fcat: 0, fcat_errors: 0, me_token: 0, me_rotations: 0, connect: 0,
 				complete: 0, list: 0, delete: 0,
 			},
 		};
@@ -205,7 +210,24 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 		const token = `me.${rnd()}`;
 		state.meTokens.set(token, { sub: rt.accountId, clientId: client.clientId, scope, exp: Date.now() / 1000 + ME_TTL });
 		state.stats.me_token++;
-		ctx.body = { access_token: token, token_type: 'Bearer', expires_in: ME_TTL, scope };
+		const refreshToken = await rotate(rt, client);
+		ctx.body = { access_token: token, token_type: 'Bearer', expires_in: ME_TTL, scope, refresh_token: refreshToken };
+	}
+
+	// Consume rt and save its successor (as oidc-provider's own rotation
+	// in lib/actions/grants/refresh_token.js); the new value.
+	async function rotate(rt, client) {
+		await rt.consume();
+		state.stats.me_rotations++;
+		const next = new provider.RefreshToken({
+			accountId: rt.accountId, acr: rt.acr, amr: rt.amr, authTime: rt.authTime,
+			claims: rt.claims, client, expiresWithSession: rt.expiresWithSession,
+			iiat: rt.iiat, grantId: rt.grantId, gty: rt.gty, nonce: rt.nonce,
+			resource: rt.resource, scope: rt.scope, sessionUid: rt.sessionUid, sid: rt.sid,
+			rotations: typeof rt.rotations === 'number' ? rt.rotations + 1 : 1,
+			'x5t#S256': rt['x5t#S256'], jkt: rt.jkt,
+		});
+		return next.save();
 	}
 
 	// The My Account API's bearer check.
@@ -257,6 +279,10 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 		if (path === '/test/vault/config' && ctx.method === 'POST') {
 			if (ctx.query.ttl !== undefined)
 				state.ttl = Number(ctx.query.ttl);
+			if (ctx.query.big !== undefined)
+				state.big = ctx.query.big === '1';
+			if (ctx.query.cycle !== undefined)
+				state.cycle = ctx.query.cycle === '1';
 			ctx.status = 204;
 			return;
 		}
@@ -315,11 +341,17 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 				return;
 			}
 			const auth_session = rnd();
-			const s = { ...body, sub: t.sub, ticket: rnd(), auth_session };
+			// big: a 2048-byte connect_uri and ticket, the ticket all
+			// bytes a query must escape (authgate's limits, at most).
+			const ticket = state.big ? '/'.repeat(2048) : rnd();
+			let uri = `${issuer.replace(/\/+$/, '')}/connect`;
+			if (state.big)
+				uri += `?pad=${'p'.repeat(2048 - uri.length - 5)}`;
+			const s = { ...body, sub: t.sub, ticket, auth_session };
 			state.sessions.set(auth_session, s);
 			json(ctx, 201, {
 				auth_session,
-				connect_uri: `${issuer.replace(/\/+$/, '')}/connect`,
+				connect_uri: uri,
 				connect_params: { ticket: s.ticket },
 				expires_in: 300,
 			});
@@ -362,10 +394,10 @@ export function installAuth0Vault(provider, { issuer, errors, log }) {
 			const mine = state.accounts.filter((a) => a.sub === t.sub);
 			const from = Number(ctx.query.next || 0);
 			const page = mine.slice(from, from + 2).map(publicAccount);
-			json(ctx, 200, {
-				accounts: page,
-				...(from + 2 < mine.length ? { next: String(from + 2) } : {}),
-			});
+			// cycle: the pages' cursors go 0 -> 2 -> 0 -> ... forever.
+			const next = state.cycle ? String((from + 2) % 4) :
+			    from + 2 < mine.length ? String(from + 2) : undefined;
+			json(ctx, 200, { accounts: page, ...(next ? { next } : {}) });
 			return;
 		}
 		const m = /^\/accounts\/([^/]+)$/.exec(rest);

@@ -9,6 +9,8 @@
 // with another session; bad bodies (not JSON, malformed, too large).
 // The verified token lands in the session (cookie rewritten or row
 // updated) so the next /auth/access-token for that audience is 200.
+// Every test runs with both session stores; the binding is checked
+// across users and across two sessions of the same user (sid).
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,6 +106,10 @@ for (const store of ['cookie', 'sqlite']) {
 			assert.equal(payload.audience, MFA_AUDIENCE);
 			assert.equal(payload.sub, 'alice');
 			assert.equal(typeof payload.mfaToken, 'string');
+			// Auth0's mfa_token is a JWT: the sealed one is well over the
+			// 1024 bytes of a short body field (AG_MAX_MFA_FIELD).
+			assert.equal(payload.mfaToken.split('.').length, 3);
+			assert.ok(payload.mfaToken.length >= 600 && token.length > 1024, `${token.length}`);
 			assert.ok(payload.exp - Math.floor(Date.now() / 1000) <= 300);
 
 			const a = await mfa(s, browser, 'authenticators', { token });
@@ -111,12 +117,30 @@ for (const store of ['cookie', 'sqlite']) {
 			noStore(a);
 			assert.deepEqual(a.body.map((x) => x.id).sort(),
 			    ['recovery-code|dev_alice', 'sms|dev_alice', 'totp|dev_alice']);
+			// An entry without a type is skipped (as the SDK skips it),
+			// not a 502 for the whole list.
+			await fetch(`${s.idp.base}/test/mfa/config?malformed=1`, { method: 'POST' });
+			try {
+				const m = await mfa(s, browser, 'authenticators', { token });
+				assert.equal(m.status, 200, m.text);
+				assert.deepEqual(m.body.map((x) => x.id).sort(),
+				    ['recovery-code|dev_alice', 'sms|dev_alice', 'totp|dev_alice']);
+			} finally {
+				await fetch(`${s.idp.base}/test/mfa/config`, { method: 'POST' });
+			}
 			assert.equal(a.body.find((x) => x.id === 'sms|dev_alice').oob_channel, 'sms');
 
 			const c = await mfa(s, browser, 'challenge', { json: { mfa_token: token, challenge_type: 'otp' } });
 			assert.equal(c.status, 200, c.text);
 			assert.deepEqual(c.body, { challenge_type: 'otp' });
 			noStore(c);
+			// As Auth0 documents it and the SDK sends it: JSON, the
+			// client's id and secret in the body, no Basic header.
+			const st = await (await fetch(`${s.idp.base}/test/mfa`)).json();
+			assert.match(st.last_challenge.content_type, /^application\/json/);
+			assert.equal(st.last_challenge.basic, false);
+			assert.deepEqual(st.last_challenge.members,
+			    ['challenge_type', 'client_id', 'client_secret', 'mfa_token']);
 
 			const bad = await mfa(s, browser, 'verify', { token, json: { otp: '000000' } });
 			assertError(bad, 400, 'invalid_grant', 'Invalid otp_code.');
@@ -138,8 +162,19 @@ for (const store of ['cookie', 'sqlite']) {
 			    400, 'invalid_grant');
 		});
 
-		if (store === 'sqlite')
-			return;
+		test('a verified token without expires_in lives 3600 s, as at login: no step-up loop', async () => {
+			const cfg = (v) => fetch(`${s.idp.base}/test/mfa/config?expires_in=${v}`, { method: 'POST' });
+			await cfg(0);
+			try {
+				const { browser, token } = await stepUp(s, 'alice');
+				const ok = await mfa(s, browser, 'verify', { token, json: { otp: OTP_CODE } });
+				await verifyStores(s, browser, ok);
+				const t = await getAccessToken(browser, s.appUrl, { audience: MFA_AUDIENCE });
+				assert.ok(t.body.expires_in > 3500 && t.body.expires_in <= 3600, t.text);
+			} finally {
+				await cfg(1);
+			}
+		});
 
 		test('recovery code: 200 with the new recovery_code', async () => {
 			const { browser, token } = await stepUp(s, 'alice');
@@ -212,6 +247,8 @@ for (const store of ['cookie', 'sqlite']) {
 		test('the mfa_token: tampered, raw, foreign session, expired, no session: 401', async () => {
 			const { browser, token } = await stepUp(s, 'alice');
 			const other = await stepUp(s, 'bob');
+			// The same user in a second session: the sid binding.
+			const again = await stepUp(s, 'alice');
 			const parts = token.split('.');
 			parts[3] = (parts[3][0] === 'A' ? 'B' : 'A') + parts[3].slice(1);
 			const cases = [
@@ -219,6 +256,8 @@ for (const store of ['cookie', 'sqlite']) {
 				['raw provider token', 'abcdefghijklmnop', browser, 'mfa_token_invalid'],
 				['another session\'s', other.token, browser, 'mfa_token_invalid'],
 				['mine in another session', token, other.browser, 'mfa_token_invalid'],
+				['mine in my own other session', token, again.browser, 'mfa_token_invalid'],
+				['my other session\'s', again.token, browser, 'mfa_token_invalid'],
 			];
 			for (const [, t, b, code] of cases) {
 				assertError(await mfa(s, b, 'authenticators', { token: t }), 401, code, undefined);

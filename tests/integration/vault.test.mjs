@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decrypt, RequestCookies, ResponseCookies } from '../node_modules/@auth0/nextjs-auth0/dist/server/cookies.js';
+import { decrypt, encrypt, RequestCookies, ResponseCookies } from '../node_modules/@auth0/nextjs-auth0/dist/server/cookies.js';
 import { StatelessSessionStore } from '../node_modules/@auth0/nextjs-auth0/dist/server/session/stateless-session-store.js';
 import { Browser, login } from '../lib/client.mjs';
 import { REPO } from '../lib/procs.mjs';
@@ -210,11 +210,19 @@ describe('connection tokens, cookie store', () => {
 		assert.equal(read.connectionTokenSets[0].accessToken, mine.token);
 		assert.equal(read.connectionTokenSets[0].connection, GOOGLE);
 
-		// authgate reads what the SDK wrote: its entries, no grant.
+		// The entries authgate writes are bound to the session (sub,
+		// sid); the SDK ignores the extra members.
+		const { payload: bound } = await decrypt(fcCookies(s, browser)[0].value, s.secret);
+		assert.equal(bound.sub, 'alice');
+		assert.equal(typeof bound.sid, 'string');
+
+		// What the SDK wrote is not bound to a session: authgate does
+		// not trust it (a planted cookie would hand out another user's
+		// token) and exchanges again, then keeps its own bound entries.
 		const session = {
 			...read,
 			connectionTokenSets: [
-				{ accessToken: 'sdk-github-token', scope: 'repo', expiresAt: now() + 600, connection: 'github' },
+				{ accessToken: 'sdk-google', scope: 'x', expiresAt: now() + 600, connection: GOOGLE },
 				{ accessToken: 'sdk-google-hinted', expiresAt: now() + 600, connection: GOOGLE, loginHint: 'h@x' },
 			],
 		};
@@ -224,13 +232,37 @@ describe('connection tokens, cookie store', () => {
 		for (const h of resHeaders.getSetCookie())
 			b.jar.setCookie(`${s.appUrl}/`, h);
 		assert.deepEqual(fcCookies(s, b).map((c) => c.name), ['__FC_0', '__FC_1']);
-		const g = await connectionToken(s, b, { connection: 'github' });
+		const g = await connectionToken(s, b, { connection: GOOGLE });
 		assert.equal(g.status, 200, g.text);
-		assert.equal(g.json().token, 'sdk-github-token');
-		assert.equal(g.json().scope, 'repo');
+		assert.match(g.json().token, /^fc\.google-oauth2\./);
 		const h = await connectionToken(s, b, { connection: GOOGLE, login_hint: 'h@x' });
-		assert.equal(h.json().token, 'sdk-google-hinted');
-		assert.equal((await vault(s, 'stats')).fcat, 1, 'no grant for the SDK\'s entries');
+		assert.equal(h.status, 200, h.text);
+		assert.match(h.json().token, /^fc\.google-oauth2\./);
+		assert.equal((await vault(s, 'stats')).fcat, 3, 'the SDK\'s entries exchanged again');
+		const again = await connectionToken(s, b, { connection: GOOGLE, login_hint: 'h@x' });
+		assert.equal(again.json().token, h.json().token, 'then cached');
+		assert.equal((await vault(s, 'stats')).fcat, 3);
+		const read2 = await store.get(new RequestCookies(new Headers({ cookie: b.jar.header(`${s.appUrl}/`) })));
+		assert.deepEqual(read2.connectionTokenSets.map((e) => e.accessToken).sort(),
+		    [g.json().token, h.json().token].sort(), 'the SDK reads them');
+	});
+
+	test('an __FC cookie is bound to its session: not another user\'s, not another session\'s', async () => {
+		await vault(s, 'reset');
+		const a = (await login(s.appUrl, 'alice')).browser;
+		const r = await connectionToken(s, a, { connection: GOOGLE });
+		assert.equal(r.status, 200, r.text);
+		const fc = fcCookies(s, a)[0];
+		for (const who of ['bob', 'alice']) {
+			const b = (await login(s.appUrl, who)).browser;
+			b.jar.setCookie(`${s.appUrl}/`, `__FC_0=${fc.value}; Path=/`);
+			const rb = await connectionToken(s, b, { connection: GOOGLE });
+			assert.equal(rb.status, 200, rb.text);
+			assert.notEqual(rb.json().token, r.json().token, `${who}: not the planted token`);
+		}
+		assert.equal((await vault(s, 'stats')).fcat, 3, 'each session exchanged its own');
+		assert.equal((await connectionToken(s, a, { connection: GOOGLE })).json().token,
+		    r.json().token, 'alice\'s own session still has it');
 	});
 });
 
@@ -346,6 +378,36 @@ describe('connected accounts', () => {
 		assert.equal(r.text.trim(), 'The user does not have an active session.');
 	});
 
+	test('a session storing token_type "Bearer" (as the SDK does) uses its cached My Account token', async () => {
+		await vault(s, 'reset');
+		const { browser } = await login(s.appUrl, 'alice');
+		const first = await connect(browser, 'connection=github');
+		assert.equal(first.status, 200, first.text);
+		const sess = browser.jar.get(s.appUrl, '__session');
+		const { payload } = await decrypt(sess.value, s.secret);
+		const { exp, ...data } = payload;
+		assert.ok(data.accessTokens?.length >= 1, 'the My Account token is cached');
+		data.tokenSet.token_type = 'Bearer';
+		for (const e of data.accessTokens)
+			e.token_type = 'Bearer';
+		browser.jar.setCookie(`${s.appUrl}/`, `__session=${await encrypt(data, s.secret, exp)}; Path=/`);
+		const again = await browser.request(`${s.appUrl}/auth/connect?connection=github`);
+		assert.equal(again.status, 307, again.text);
+		assert.equal((await vault(s, 'stats')).me_token, 1, 'the cached token, no refresh');
+	});
+
+	test('a connect_uri and ticket at their limits (2048 bytes, the ticket all escaped): 307', async () => {
+		await vault(s, 'reset');
+		await vault(s, 'config', 'big=1');
+		const { browser } = await login(s.appUrl, 'alice');
+		const r = await browser.request(`${s.appUrl}/auth/connect?connection=github`);
+		await vault(s, 'reset');
+		assert.equal(r.status, 307, r.text);
+		const to = new URL(r.location);
+		assert.equal(to.searchParams.get('ticket'), '/'.repeat(2048));
+		assert.equal(to.searchParams.get('pad').length + `${s.issuer}/connect?pad=`.length, 2048);
+	});
+
 	test('an unknown connection: the API\'s status', async () => {
 		const { browser } = await login(s.appUrl, 'alice');
 		const r = await browser.request(`${s.appUrl}/auth/connect?connection=nope`);
@@ -367,36 +429,90 @@ describe('connected accounts', () => {
 		assert.equal((await vault(s, 'stats')).complete, before, 'complete never called');
 	});
 
+	// `authgate accounts ... --set-cookie` with the browser's cookies;
+	// the Set-Cookie lines go back into its jar (the provider rotates
+	// the refresh token at each My Account refresh), the rest is out.
+	async function accounts(browser, args) {
+		const env = { HTTP_COOKIE: browser.jar.header(`${s.appUrl}/`) };
+		const r = await cli(s, ['accounts', args[0], '--set-cookie', ...args.slice(1)], env);
+		const out = [];
+		for (const line of r.stdout.split('\n')) {
+			if (line.startsWith('Set-Cookie: '))
+				browser.jar.setCookie(`${s.appUrl}/`, line.slice(12).trim());
+			else
+				out.push(line);
+		}
+		return { ...r, out: out.join('\n'), raw: r.stdout };
+	}
+
 	test('authgate accounts list and disconnect', async () => {
 		await vault(s, 'reset');
 		const { browser } = await login(s.appUrl, 'alice');
 		for (const c of ['github', 'sign-in-with-slack', 'github'])
 			await connect(browser, `connection=${c}`);
 		assert.equal((await vault(s, 'stats')).accounts, 3);
-		const env = { HTTP_COOKIE: browser.jar.header(`${s.appUrl}/`) };
-		const l = await cli(s, ['accounts', 'list', '--json'], env);
+		const l = await accounts(browser, ['list', '--json']);
 		assert.equal(l.rc, 0, l.stderr);
-		const accounts = JSON.parse(l.stdout);
-		assert.equal(accounts.length, 3, 'all pages followed');
-		assert.deepEqual(accounts.map((a) => a.connection).sort(), ['github', 'github', 'sign-in-with-slack']);
-		const text = await cli(s, ['accounts', 'list'], env);
-		assert.equal(text.stdout.trim().split('\n').length, 3);
-		assert.match(text.stdout, /^cac_\S+\tgithub\toffline\t/m);
+		const all = JSON.parse(l.out);
+		assert.equal(all.length, 3, 'all pages followed');
+		assert.deepEqual(all.map((a) => a.connection).sort(), ['github', 'github', 'sign-in-with-slack']);
+		const text = await accounts(browser, ['list']);
+		assert.equal(text.out.trim().split('\n').length, 3);
+		assert.match(text.out, /^cac_\S+\tgithub\toffline\t/m);
 
 		// A cached slack token, then its only account goes: pruned.
 		assert.equal((await connectionToken(s, browser, { connection: 'sign-in-with-slack' })).status, 200);
-		const env2 = { HTTP_COOKIE: browser.jar.header(`${s.appUrl}/`) };
-		const slack = accounts.find((a) => a.connection === 'sign-in-with-slack');
-		const d = await cli(s, ['accounts', 'disconnect', '--set-cookie', slack.id], env2);
+		const slack = all.find((a) => a.connection === 'sign-in-with-slack');
+		const d = await accounts(browser, ['disconnect', slack.id]);
 		assert.equal(d.rc, 0, d.stderr);
-		assert.match(d.stdout, /Set-Cookie: __FC_0=;/, 'the cached slack token is dropped');
-		const l2 = JSON.parse((await cli(s, ['accounts', 'list', '--json'], env)).stdout);
+		assert.match(d.raw, /Set-Cookie: __FC_0=;/, 'the cached slack token is dropped');
+		const l2 = JSON.parse((await accounts(browser, ['list', '--json'])).out);
 		assert.equal(l2.length, 2);
 		assert.ok(!l2.some((a) => a.id === slack.id));
-		const again = await cli(s, ['accounts', 'disconnect', slack.id], env);
+		const again = await accounts(browser, ['disconnect', slack.id]);
 		assert.equal(again.rc, 1);
 		assert.match(again.stderr, /failed_to_delete/);
-		assert.equal((await cli(s, ['accounts', 'disconnect', 'bad id'], env)).rc, 2);
+		assert.equal((await cli(s, ['accounts', 'disconnect', 'bad id'])).rc, 2);
 		assert.equal((await cli(s, ['accounts', 'list'], { HTTP_COOKIE: '' })).rc, 1);
+	});
+
+	test('accounts list: page cursors that cycle (A -> B -> A) are refused at once', async () => {
+		await vault(s, 'reset');
+		const { browser } = await login(s.appUrl, 'alice');
+		await vault(s, 'config', 'cycle=1');
+		const l = await accounts(browser, ['list']);
+		const st = await vault(s, 'stats');
+		await vault(s, 'reset');
+		assert.equal(l.rc, 1);
+		assert.match(l.stderr, /failed_to_list: the API repeated a page cursor/);
+		assert.equal(st.list, 3, 'pages "", 2, 0: then 2 again is refused');
+	});
+
+	test('a refresh token rotated by the My Account refresh is kept, whatever fails next', async () => {
+		await vault(s, 'reset');
+		const { browser } = await login(s.appUrl, 'alice');
+		const rt = async () => (await decrypt(browser.jar.get(s.appUrl, '__session').value,
+		    s.secret)).payload.tokenSet.refreshToken;
+		const rt0 = await rt();
+		// connect: the API refuses the connection after the refresh.
+		const c = await connect(browser, 'connection=nope');
+		assert.equal(c.status, 400, c.text);
+		assert.equal((await vault(s, 'stats')).me_rotations, 1);
+		const rt1 = await rt();
+		assert.notEqual(rt1, rt0, 'the rotated refresh token is in the session');
+		// The CLI: disconnect of an account that is not there fails
+		// after the refresh (scope delete: a new My Account token).
+		const d = await accounts(browser, ['disconnect', 'cac_none']);
+		assert.equal(d.rc, 1);
+		assert.match(d.stderr, /failed_to_delete/);
+		assert.equal((await vault(s, 'stats')).me_rotations, 2);
+		assert.match(d.raw, /Set-Cookie: __session=/, 'the session is printed although the command failed');
+		assert.notEqual(await rt(), rt1);
+		// The session still refreshes: the kept token is the live one.
+		for (const c2 of ['github'])
+			assert.equal((await connect(browser, `connection=${c2}`)).status, 200);
+		const l = await accounts(browser, ['list', '--json']);
+		assert.equal(l.rc, 0, l.stderr);
+		assert.equal(JSON.parse(l.out).length, 1);
 	});
 });

@@ -142,13 +142,56 @@ test_cache(struct ag_app *app)
 	ag_session_free(&s);
 }
 
+#define SESS_ALICE1_MEMBERS \
+	"\"user\":{\"sub\":\"alice\"},\"internal\":{\"sid\":\"s1\"}"
+#define SESS_ALICE2_MEMBERS \
+	"\"user\":{\"sub\":\"alice\"},\"internal\":{\"sid\":\"s2\"}"
+#define SESS_BOB_MEMBERS \
+	"\"user\":{\"sub\":\"bob\"},\"internal\":{\"sid\":\"s1\"}"
+#define SESS_ALICE1	"{" SESS_ALICE1_MEMBERS "}"
+
+/*
+ * An entry sealed as the SDK writes it (no sub, no sid) is not read;
+ * one without sid is read by a session without sid.
+ */
+static void
+test_unbound(struct ag_app *app)
+{
+	struct ag_cookies jar;
+	struct ag_buf sealed, hdr;
+	ag_json *e, *data;
+
+	ag_buf_init(&sealed, AG_MAX_SESSION_JSON);
+	ag_buf_init(&hdr, 0);
+	e = parse("{\"accessToken\":\"sdk\",\"connection\":\"c\","
+	    "\"expiresAt\":1700000100}");
+	ag_seal(app->key, e, T0 + 3600, &sealed);
+	ag_buf_printf(&hdr, "__FC_0=%s", ag_buf_str(&sealed));
+	ag_json_set_str(e, "sub", "carol");
+	ag_buf_reset(&sealed);
+	ag_seal(app->key, e, T0 + 3600, &sealed);
+	ag_buf_printf(&hdr, "; __FC_1=%s", ag_buf_str(&sealed));
+	memset(&jar, 0, sizeof(jar));
+	ag_cookies_parse(ag_buf_str(&hdr), hdr.len, &jar);
+	data = parse("{\"user\":{\"sub\":\"carol\"}}");
+	is_int(ag_fc_read(app, &jar, data, T0), AG_OK, "unbound: read ok");
+	e = (ag_json_free(e), ag_json_get(data, "connectionTokenSets"));
+	is_int(ag_json_array_len(e), 1, "unbound: only the bound entry");
+	is_str(ag_json_get_str(ag_json_array_get(e, 0), "accessToken"), "sdk",
+	    "unbound: the one with sub, no sid");
+	ag_json_free(data);
+	ag_cookies_free(&jar);
+	ag_buf_free(&sealed);
+	ag_buf_free(&hdr);
+}
+
 static void
 test_cookies(struct ag_app *app)
 {
 	struct ag_cookies jar;
 	struct ag_resp w;
 	struct ag_buf hdr, big;
-	ag_json *sets, *e, *data;
+	ag_json *sets, *e, *data, *sess;
 	char name[32];
 	int i;
 
@@ -192,7 +235,11 @@ test_cookies(struct ag_app *app)
 		ag_json_free(sets);
 		sets = reordered;
 	}
-	is_int(ag_fc_write(app, &jar, sets, 3600, T0, &w), AG_OK, "write: ok");
+	sess = parse(SESS_ALICE1);
+	is_int(ag_fc_write(app, &jar, sess, sets, 3600, T0, &w), AG_OK,
+	    "write: ok");
+	ok(ag_json_get(ag_json_array_get(sets, 0), "sub") == NULL,
+	    "write: the entries in memory are not changed");
 	ok(strstr(ag_buf_str(&w.head), "__FC_7=") != NULL, "__FC_7 written");
 	ok(strstr(ag_buf_str(&w.head), "__FC_8=ey") == NULL, "no __FC_8");
 	ok(strstr(ag_buf_str(&w.head), "__FC_9=;") != NULL,
@@ -208,7 +255,7 @@ test_cookies(struct ag_app *app)
 	cookie_header(&w, "__FC_8=garbage", &hdr);
 	memset(&jar, 0, sizeof(jar));
 	ag_cookies_parse(ag_buf_str(&hdr), hdr.len, &jar);
-	data = parse("{\"connectionTokenSets\":[{\"accessToken\":\"in-cookie\"}]}");
+	data = parse("{\"connectionTokenSets\":[{\"accessToken\":\"in-cookie\"}]," SESS_ALICE1_MEMBERS "}");
 	is_int(ag_fc_read(app, &jar, data, T0), AG_OK, "read: ok");
 	e = ag_json_get(data, "connectionTokenSets");
 	is_int(ag_json_array_len(e), 8, "read: eight entries");
@@ -216,6 +263,26 @@ test_cookies(struct ag_app *app)
 	    "read: in index order");
 	ok(ag_json_get(ag_json_array_get(e, 0), "exp") == NULL,
 	    "read: no exp member");
+	ok(ag_json_get(ag_json_array_get(e, 0), "sub") == NULL &&
+	    ag_json_get(ag_json_array_get(e, 0), "sid") == NULL,
+	    "read: no binding members");
+	ag_json_free(data);
+
+	/* Bound to the session: another user, or alice's other session. */
+	data = parse("{" SESS_BOB_MEMBERS "}");
+	is_int(ag_fc_read(app, &jar, data, T0), AG_OK, "read as bob: ok");
+	ok(ag_json_get(data, "connectionTokenSets") == NULL,
+	    "read as bob: alice's entries are refused");
+	ag_json_free(data);
+	data = parse("{" SESS_ALICE2_MEMBERS "}");
+	is_int(ag_fc_read(app, &jar, data, T0), AG_OK, "read, sid 2: ok");
+	ok(ag_json_get(data, "connectionTokenSets") == NULL,
+	    "read, alice's other session: refused");
+	ag_json_free(data);
+	data = parse("{\"user\":{\"sub\":\"alice\"}}");
+	is_int(ag_fc_read(app, &jar, data, T0), AG_OK, "read, no sid: ok");
+	ok(ag_json_get(data, "connectionTokenSets") == NULL,
+	    "read, a session without sid: refused");
 	ag_json_free(data);
 
 	/* Expired cookies are skipped; none: the member stays as it was. */
@@ -238,6 +305,8 @@ test_cookies(struct ag_app *app)
 	ag_resp_free(&w);
 	ag_buf_free(&hdr);
 	ag_json_free(sets);
+	ag_json_free(sess);
+	test_unbound(app);
 }
 
 int

@@ -178,6 +178,19 @@ test_open(void)
 	free(tok);
 }
 
+/* The list json filtered by req: only the entry of id "b" is kept. */
+static void
+filter_keeps_b(ag_json *req, const char *json, const char *name)
+{
+	ag_json *list = parse(json), *out = NULL;
+
+	is_int(ag_mfa_filter_authenticators(list, req, &out), AG_OK, name);
+	is_int((int)ag_json_array_len(out), 1, name);
+	is_str(ag_json_get_str(ag_json_array_get(out, 0), "id"), "b", name);
+	ag_json_free(out);
+	ag_json_free(list);
+}
+
 static void
 test_types_and_filter(void)
 {
@@ -215,14 +228,15 @@ test_types_and_filter(void)
 	    "not an array");
 	ok(out == NULL, "not an array: nothing out");
 	ag_json_free(list);
-	list = parse("[{\"id\":\"a\"}]");
-	is_int(ag_mfa_filter_authenticators(list, req, &out), AG_ERR_PARSE,
-	    "no authenticator_type");
-	ag_json_free(list);
-	list = parse("[\"otp\"]");
-	is_int(ag_mfa_filter_authenticators(list, req, &out), AG_ERR_PARSE,
-	    "not an object");
-	ag_json_free(list);
+	/* Malformed entries are skipped, as the SDK skips them. */
+	filter_keeps_b(req, "[{\"id\":\"a\"},\"otp\",{\"id\":\"b\","
+	    "\"authenticator_type\":\"otp\"},{\"id\":\"c\","
+	    "\"authenticator_type\":7}]", "malformed entries skipped");
+	/* "type" (the SDK's filter) first, authenticator_type otherwise. */
+	filter_keeps_b(req, "[{\"id\":\"a\",\"authenticator_type\":\"oob\","
+	    "\"type\":\"recovery-code\"},{\"id\":\"b\","
+	    "\"authenticator_type\":\"recovery-code\",\"type\":\"OTP\"}]",
+	    "filtered on type, not authenticator_type");
 
 	n = 0;
 	big[n++] = '[';
