@@ -42,6 +42,7 @@
 #include "rand.h"
 #include "tap.h"
 #include "url.h"
+#include "util.h"
 
 #define DISCO_DIR	"tests/data/discovery/"
 #define JWT_DIR		"tests/data/jwt/"
@@ -235,27 +236,14 @@ handle(int fd)
 static void
 server_start(void)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int lfd, fd, one = 1;
+	int lfd, fd;
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		abort();
 	memset(sh, 0, sizeof(*sh));
-	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		abort();
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(lfd, 64) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
-		abort();
-	port = ntohs(sa.sin_port);
-	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+	lfd = listen_loopback(64, &port, base, sizeof(base));
 	fflush(stdout);
 	if ((srv_pid = fork()) < 0)
 		abort();
@@ -338,40 +326,20 @@ req_body(void)
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */
 
-static char *
-slurp(const char *path, size_t *n)
-{
-	struct ag_buf b;
-	char chunk[4096];
-	size_t got;
-	FILE *f;
-
-	ag_buf_init(&b, 0);
-	if ((f = fopen(path, "r")) == NULL) {
-		printf("# cannot open %s\n", path);
-		*n = 0;
-		return NULL;
-	}
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ag_buf_add(&b, chunk, got);
-	fclose(f);
-	*n = b.len;
-	return ag_buf_take(&b);
-}
-
 static int
 disco_file(const char *name, const char *iss, int allow_http,
     struct ag_provider *p, char *why)
 {
-	char path[256], *s;
-	size_t n;
+	struct ag_buf b;
+	char path[256];
 	int r;
 
 	snprintf(path, sizeof(path), DISCO_DIR "%s", name);
-	if ((s = slurp(path, &n)) == NULL)
+	slurp(path, &b);
+	if (b.data == NULL)
 		return -1;
-	r = ag_discovery_parse(s, n, iss, allow_http, p, why);
-	free(s);
+	r = ag_discovery_parse(b.data, b.len, iss, allow_http, p, why);
+	ag_buf_free(&b);
 	return r;
 }
 
@@ -688,20 +656,21 @@ set_discovery(const char *prefix, const char *iss, int full)
 static void
 jwks_add(ag_json *keys, const char *file, const char *kid, const char *alg)
 {
-	char path[256], *s;
+	struct ag_buf b;
+	char path[256];
 	ag_json *k = NULL;
-	size_t n;
 
 	snprintf(path, sizeof(path), JWT_DIR "%s", file);
-	if ((s = slurp(path, &n)) == NULL)
+	slurp(path, &b);
+	if (b.data == NULL)
 		return;
-	if (ag_json_parse_object(s, n, 65536, &k) == AG_OK) {
+	if (ag_json_parse_object(b.data, b.len, 65536, &k) == AG_OK) {
 		ag_json_set_str(k, "kid", kid);
 		ag_json_set_str(k, "use", "sig");
 		ag_json_set_str(k, "alg", alg);
 		ag_json_array_add(keys, k);
 	}
-	free(s);
+	ag_buf_free(&b);
 }
 
 /* Serve a JWKS with k1 (rsa) and the EC/Ed keys, plus k2 when rotated. */
