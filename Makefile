@@ -139,7 +139,7 @@ install: all
 	install -m 0644 fcgi/authgate-fcgi.8 fcgi/authgate-wrap.8 \
 	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 lib/authgate.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 www/index.html $(DESTDIR)$(DATADIR)/www/
+	install -m 0644 www/index.html www/authgate.js $(DESTDIR)$(DATADIR)/www/
 	install -m 0644 www/examples/authgate.conf.example \
 	    $(DESTDIR)$(SYSCONFDIR)/authgate/authgate.conf.example
 	install -d $(DESTDIR)$(LOCALSTATEDIR)/lib/authgate

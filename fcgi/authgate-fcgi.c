@@ -15,6 +15,7 @@
 #include "err.h"
 #include "fcgx.h"
 #include "log.h"
+#include "oidc.h"
 
 static void
 usage(int status)
@@ -28,6 +29,7 @@ main(int argc, char *argv[])
 {
 	struct ag_app app;
 	struct ag_buf problems;
+	char why[AG_WHY_LEN] = "";
 	const char *path = NULL;
 	int ch, rc;
 
@@ -54,6 +56,11 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	ag_buf_free(&problems);
+	if (ag_oidc_keys_init(app.oidc, why) != AG_OK) {
+		fprintf(stderr, "authgate-fcgi: refusing to start: %s\n", why);
+		ag_app_close(&app);
+		return 1;
+	}
 	ag_log_open("authgate-fcgi", app.conf.log_level, app.conf.log_syslog);
 	rc = ag_fcgx_serve(&app);
 	ag_app_close(&app);

@@ -64,14 +64,17 @@ static const char usage_text[] =
 "                         the session's access token, refreshed when\n"
 "                         expired (the request's session, or --session)\n"
 "  fetch [--method M] [--data BODY | --data-file F] [--header H]...\n"
-"        [--base-url URL] [--audience A] [--scope S] [--session ID] URL\n"
+"        [--base-url URL] [--audience A] [--scope S] [--no-merge-scopes]\n"
+"        [--refresh] [--session ID] URL\n"
 "                         call an API with the session's access token\n"
 "  keygen [--alg ES256|RS256] [--out FILE]\n"
 "                         a new private key (dpop.key, client_assertion_key);\n"
 "                         prints the public JWK and its thumbprint\n"
-"  token --connection NAME [--login-hint H]\n"
+"  token --connection NAME [--login-hint H] [--subject-token-type URI]\n"
+"        [--json] [--set-cookie] [--session ID]\n"
 "                         a Token Vault connection's access token\n"
-"  accounts list [--json] | disconnect ID [--set-cookie] [--session ID]\n"
+"  accounts list [--json] [--set-cookie] [--session ID] |\n"
+"           disconnect [--set-cookie] [--session ID] ID\n"
 "                         connected accounts (Auth0 My Account API)\n"
 "  ciba --login-hint SUB --binding-message TEXT [--scope S] [--audience A]\n"
 "       [--requested-expiry N]\n"
@@ -79,6 +82,7 @@ static const char usage_text[] =
 "                         approval on their device, print the tokens\n"
 "  exchange --subject-token T|- --subject-token-type URI [--audience A]\n"
 "           [--scope S] [--actor-token T|- --actor-token-type URI]\n"
+"           [--allow-reserved-type]\n"
 "                         RFC 8693 token exchange, print the tokens\n"
 "\n"
 "Run 'authgate COMMAND --help' for a command's options; see authgate(1).\n";
@@ -134,6 +138,11 @@ cmd_check(int argc, char *argv[])
 			return EXIT_USAGE;
 	}
 	if (load(&app, 0) != 0) {
+		ag_app_close(&app);
+		return 1;
+	}
+	if (ag_oidc_keys_init(app.oidc, why) != AG_OK) {
+		fprintf(stderr, "%s\n", why);
 		ag_app_close(&app);
 		return 1;
 	}

@@ -118,7 +118,7 @@ static const struct key keys[] = {
 	STR("client_assertion_key", client_assertion_key,
 	    "AUTH0_CLIENT_ASSERTION_SIGNING_KEY", NULL),
 	STR("client_assertion_alg", client_assertion_alg,
-	    "AUTH0_CLIENT_ASSERTION_SIGNING_ALG", "RS256"),
+	    "AUTH0_CLIENT_ASSERTION_SIGNING_ALG", NULL),
 	ENUM("client_auth", client_auth, NULL, NULL, client_auth_names),
 	STR("secret", secret, "AUTH0_SECRET", NULL),
 	STR("app_base_url", app_base_url, "APP_BASE_URL", NULL),

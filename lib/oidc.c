@@ -832,6 +832,48 @@ ag_oidc_verify_jwt(struct ag_oidc *o, const char *jwt, ag_json **header,
 /* ------------------------------------------------------------------ */
 /* Client authentication                                              */
 
+/*
+ * o->assertion_key from client_assertion_key (once per process), signing
+ * with client_assertion_alg, else the key type's default (RS256 for RSA,
+ * the SDK's default; ES256/384/512; EdDSA).
+ */
+static int
+load_assertion_key(struct ag_oidc *o, char *why)
+{
+	const struct ag_conf *c = o->conf;
+	int r, alg = -1;
+
+	if (o->assertion_key != NULL)
+		return AG_OK;
+	if (c->client_assertion_key == NULL)
+		return fail(why, AG_ERR_CONFIG, "client auth: no "
+		    "client_assertion_key");
+	if (c->client_assertion_alg != NULL &&
+	    (alg = ag_alg_parse(c->client_assertion_alg)) < 0)
+		return fail(why, AG_ERR_CONFIG, "client auth: unknown "
+		    "client_assertion_alg");
+	if ((r = ag_key_load(c->client_assertion_key, alg,
+	    &o->assertion_key)) != AG_OK) {
+		o->assertion_key = NULL;
+		return fail(why, r == AG_ERR_NOMEM ? r : AG_ERR_CONFIG,
+		    "client_assertion_key: cannot load %.120s for %s (%s)",
+		    c->client_assertion_key, c->client_assertion_alg != NULL ?
+		    c->client_assertion_alg : "its key type",
+		    r == AG_ERR_CONFIG ? "the key type does not fit the "
+		    "algorithm" : ag_strerror(r));
+	}
+	return AG_OK;
+}
+
+int
+ag_oidc_keys_init(struct ag_oidc *o, char *why)
+{
+	if (o->conf->client_auth != AG_AUTH_PRIVATE_KEY_JWT &&
+	    o->conf->client_assertion_key == NULL)
+		return AG_OK;
+	return load_assertion_key(o, why);
+}
+
 /* A private_key_jwt assertion (RFC 7523) appended to out. */
 static int
 client_assertion(struct ag_oidc *o, const struct ag_provider *p,
@@ -841,30 +883,11 @@ client_assertion(struct ag_oidc *o, const struct ag_provider *p,
 	ag_json *claims = NULL;
 	struct ag_buf jti;
 	int64_t now = ag_now();
-	int r, alg = -1;
+	int r;
 
 	ag_buf_init(&jti, 128);
-	if (o->assertion_key == NULL) {
-		if (c->client_assertion_key == NULL) {
-			r = fail(why, AG_ERR_CONFIG, "client auth: no "
-			    "client_assertion_key");
-			goto out;
-		}
-		if (c->client_assertion_alg != NULL &&
-		    (alg = ag_alg_parse(c->client_assertion_alg)) < 0) {
-			r = fail(why, AG_ERR_CONFIG, "client auth: unknown "
-			    "client_assertion_alg");
-			goto out;
-		}
-		if ((r = ag_key_load(c->client_assertion_key, alg,
-		    &o->assertion_key)) != AG_OK) {
-			o->assertion_key = NULL;
-			r = fail(why, r == AG_ERR_NOMEM ? r : AG_ERR_CONFIG,
-			    "client auth: cannot load client_assertion_key "
-			    "(%s)", ag_strerror(r));
-			goto out;
-		}
-	}
+	if ((r = load_assertion_key(o, why)) != AG_OK)
+		goto out;
 	if ((r = ag_rand_b64url(&jti, 32)) != AG_OK) {
 		r = fail(why, r, "client auth: no randomness");
 		goto out;

@@ -154,6 +154,17 @@ int	 ag_oidc_oauth_error(const struct ag_http_resp *resp, const char *step,
 	    struct ag_oauth_error *err, char *why);
 
 /*
+ * Load the client assertion key now (with client_auth =
+ * private_key_jwt or client_assertion_key set), so that a missing key,
+ * a bad PEM or a key that does not fit client_assertion_alg is found by
+ * `authgate check` and stops authgate-fcgi at start, not at the first
+ * token request.  AG_OK, or AG_ERR_CONFIG / AG_ERR_NOMEM with why.
+ * Not called by the wrapper (one process per request), which loads the
+ * key only when it needs it.
+ */
+int	 ag_oidc_keys_init(struct ag_oidc *, char *why);
+
+/*
  * Start req for a call to the provider or an API: zeroed, then method,
  * url and the configured transport (http.timeout_ms,
  * allow_insecure_requests, http.ca_file); with json non-NULL also the

@@ -13,7 +13,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { login } from '../lib/client.mjs';
+import { authgateFcgiPath, writeConf } from '../lib/lighttpd.mjs';
+import { baseConf } from '../lib/stack.mjs';
+import { CLI } from '../lib/api.mjs';
 import { REPO, runDir } from '../lib/procs.mjs';
 import {
 	API_AUDIENCE, API_HEADERS, getAccessToken, peek, requireAccessTokenRoute,
@@ -166,5 +170,51 @@ describe('par = on', () => {
 		assert.equal(r.status, 200, r.text);
 		assert.equal(peek(r.body.token)?.aud, API_AUDIENCE);
 		assert.equal((await s.api.call(r.body.token)).status, 200);
+	});
+});
+
+// The client assertion key is loaded by `authgate check` and at the
+// start of authgate-fcgi, not first at a token request: a key that is
+// missing or does not fit client_assertion_alg stops both, naming it;
+// without client_assertion_alg the key's type picks the algorithm.
+describe('the client assertion key is checked at start', () => {
+	let dir;
+	const check = (conf) => {
+		const confPath = writeConf(path.join(dir, 'authgate.conf'), {
+			...baseConf('http://127.0.0.1:9', 'http://127.0.0.1:9/oidc'),
+			client_secret: null, client_id: 'authgate-pkjwt',
+			client_auth: 'private_key_jwt', ...conf,
+		});
+		return {
+			check: spawnSync(CLI, ['-c', confPath, 'check', '--offline'], { encoding: 'utf8' }),
+			fcgi: spawnSync(authgateFcgiPath(), [], {
+				encoding: 'utf8', input: '', timeout: 10000,
+				env: { ...process.env, AUTHGATE_CONFIG: confPath, AUTHGATE_TEST_MODE: '1' },
+			}),
+		};
+	};
+
+	before(() => {
+		dir = runDir('client-auth-keycheck');
+	});
+
+	test('an EC key without client_assertion_alg: ES256, check passes', () => {
+		const r = check({ client_assertion_key: key('es256.pem') }).check;
+		assert.equal(r.status, 0, r.stdout + r.stderr);
+		assert.match(r.stdout, /^ok$/m);
+	});
+
+	test('an EC key with client_assertion_alg = RS256: check fails, authgate-fcgi refuses to start', () => {
+		const r = check({ client_assertion_key: key('es256.pem'), client_assertion_alg: 'RS256' });
+		assert.equal(r.check.status, 1, r.check.stdout + r.check.stderr);
+		assert.match(r.check.stderr, /client_assertion_key: cannot load .*es256\.pem for RS256 \(the key type does not fit the algorithm\)/);
+		assert.equal(r.fcgi.status, 1, r.fcgi.stdout + r.fcgi.stderr);
+		assert.match(r.fcgi.stderr, /refusing to start: client_assertion_key/);
+	});
+
+	test('a key file that does not exist: check fails naming it', () => {
+		const r = check({ client_assertion_key: path.join(dir, 'nope.pem') }).check;
+		assert.equal(r.status, 1, r.stdout + r.stderr);
+		assert.match(r.stderr, /client_assertion_key: cannot load .*nope\.pem/);
 	});
 });
