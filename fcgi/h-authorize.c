@@ -240,6 +240,32 @@ remember(struct ag_app *app, const struct ag_protect_opts *po,
 		    &e);
 }
 
+/*
+ * 1 when FCGI_APACHE_ROLE is one that Apache's mod_authnz_fcgi or
+ * mod_fcgid sets on an authorizer request: Apache passes the answer's
+ * Set-Cookie on, so the session may be rolled.  Anything else (an
+ * administrator's setenv under lighttpd, which drops those headers) is
+ * not taken for Apache, and warned about once.
+ */
+static int
+apache_role(const char *role)
+{
+	static int warned;
+
+	if (role == NULL)
+		return 0;
+	if (strcmp(role, "AUTHORIZER") == 0 ||
+	    strcmp(role, "AUTHENTICATOR") == 0 ||
+	    strcmp(role, "ACCESS_CHECKER") == 0)
+		return 1;
+	if (!warned)
+		ag_warn("authorize: FCGI_APACHE_ROLE \"%.32s\" is none of "
+		    "Apache's (AUTHORIZER, AUTHENTICATOR, ACCESS_CHECKER): "
+		    "not rolling sessions", role);
+	warned = 1;
+	return 0;
+}
+
 int
 ag_h_authorize(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 {
@@ -259,7 +285,7 @@ ag_h_authorize(struct ag_app *app, struct ag_req *req, struct ag_resp *w)
 	memset(&po, 0, sizeof(po));
 	po.mode = mode;
 	po.rule = rule;
-	po.set_cookie = req->apache_role != NULL;
+	po.set_cookie = apache_role(req->apache_role);
 	po.who = "authorize";
 	po.what = req->path != NULL ? req->path : "(no path)";
 	memset(&p, 0, sizeof(p));

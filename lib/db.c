@@ -652,6 +652,20 @@ ag_db_open(const char *path, int mode, const unsigned char key[AG_KEY_LEN],
 		goto out;
 	}
 	memcpy(db->key, key, AG_KEY_LEN);
+	/*
+	 * The file's identity before opening it: a replacement between
+	 * here and the open costs one needless reopen (ag_db_replaced),
+	 * never a connection to an orphaned file taken for the current one.
+	 */
+	if (stat(path, &sb) != 0) {
+		ag_err("sessions: %s: cannot open: %s%s", path,
+		    strerror(errno), errno == ENOENT ?
+		    " (run authgate migrate)" : "");
+		r = AG_ERR_DB;
+		goto out;
+	}
+	db->dev = sb.st_dev;
+	db->ino = sb.st_ino;
 
 	flags = SQLITE_OPEN_NOMUTEX | (mode == AG_DB_READONLY ?
 	    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
@@ -685,15 +699,21 @@ ag_db_open(const char *path, int mode, const unsigned char key[AG_KEY_LEN],
 		r = AG_ERR_DB;
 		goto out;
 	}
-	if (stat(path, &sb) == 0) {
-		db->dev = sb.st_dev;
-		db->ino = sb.st_ino;
-	}
 	*out = db;
 	db = NULL;
 out:
 	ag_db_close(db);
 	return r;
+}
+
+int
+ag_db_absent(const char *path)
+{
+	struct stat st;
+
+	if (path == NULL || *path == '\0')
+		return 1;
+	return stat(path, &st) != 0 && errno == ENOENT;
 }
 
 int

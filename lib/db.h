@@ -75,6 +75,15 @@ void	 ag_db_close(struct ag_db *);	/* NULL safe; wipes the key */
  */
 int	 ag_db_replaced(const struct ag_db *);
 /*
+ * 1 when there is no database at path: path NULL or empty, or stat()
+ * says ENOENT.  0 otherwise -- also when the file exists but cannot be
+ * looked at (EACCES...): opening it then fails and the caller answers
+ * 503 instead of taking a database it cannot see for an absent one.
+ * stat() asks with the effective ids (a setgid program can see what its
+ * caller's real ids cannot), unlike access(2).
+ */
+int	 ag_db_absent(const char *path);
+/*
  * The database key: HKDF-SHA256(secret bytes, empty salt, info
  * "authgate sessions db", 32 bytes), so every program derives the same
  * one.  AG_ERR_CONFIG for an empty secret.

@@ -188,7 +188,7 @@ ag_session_check_logout(struct ag_app *app, const char *sid,
 	struct ag_db *db;
 	int r, found;
 
-	if (db_path == NULL || *db_path == '\0' || access(db_path, F_OK) != 0)
+	if (ag_db_absent(db_path))
 		return AG_OK;
 	if ((r = ag_app_db(app, &db)) != AG_OK)
 		return r;

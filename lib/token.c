@@ -808,7 +808,7 @@ coord_db(struct ag_app *app, struct ag_db **db)
 
 	*db = NULL;
 	if (c->session_db == NULL || *c->session_db == '\0' ||
-	    (c->store != AG_STORE_SQLITE && access(c->session_db, F_OK) != 0)) {
+	    (c->store != AG_STORE_SQLITE && ag_db_absent(c->session_db))) {
 		if (!warned)
 			ag_warn("token: no session database (session.db %s): "
 			    "concurrent refreshes are not coordinated; run "
