@@ -319,6 +319,63 @@ wipe_headers(struct curl_slist *l)
 			explicit_bzero(l->data, strlen(l->data));
 }
 
+/*
+ * 1 when libcurl failed with cc before it can have sent any byte of
+ * the request: the URL or protocol refused, the name (or a proxy's)
+ * not resolved, the TCP connection refused or unreachable, the TLS
+ * handshake or the certificate checks failed (authgate never sends
+ * TLS early data).  libcurl-errors(3) places each of these before the
+ * request; every other code (a timeout, a reset, a send or receive
+ * error, an empty answer) may come after it, and counts as sent.
+ */
+static int
+fails_before_send(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_FAILED_INIT:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_NOT_BUILT_IN:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_PEER_FAILED_VERIFICATION:	/* = CURLE_SSL_CACERT */
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * 1 when the failed transfer cc sent nothing: a code from before the
+ * request (above) and no request bytes issued at all.  The second
+ * check covers a reused connection that died under the request: curl
+ * then retries on a new one, and that retry's failure to connect says
+ * nothing about the first attempt.
+ */
+static int
+nothing_sent(CURLcode cc)
+{
+	long issued = -1;
+
+	if (!fails_before_send(cc))
+		return 0;
+	if (lc.easy_getinfo(http_handle, CURLINFO_REQUEST_SIZE, &issued) !=
+	    CURLE_OK)
+		return 0;
+	return issued == 0;
+}
+
 static void
 set_error(struct ag_http_resp *resp, const char *what, const char *detail)
 {
@@ -340,6 +397,7 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 
 	resp->status = 0;
 	resp->error[0] = '\0';
+	resp->not_sent = 1;	/* until curl_easy_perform runs */
 	ag_buf_init(&resp->body, 0);
 	errbuf[0] = '\0';
 
@@ -451,6 +509,7 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 #undef SETOPT
 
 	cc = lc.easy_perform(http_handle);
+	resp->not_sent = 0;
 	if (x.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
 		set_error(resp, "response body too large", NULL);
 		r = AG_ERR_LIMIT;
@@ -458,6 +517,7 @@ ag_http_do(const struct ag_http_req *req, struct ag_http_resp *resp)
 	}
 	if (cc != CURLE_OK) {
 		set_error(resp, lc.easy_strerror(cc), errbuf);
+		resp->not_sent = nothing_sent(cc);
 		goto out;
 	}
 	lc.easy_getinfo(http_handle, CURLINFO_RESPONSE_CODE, &status);

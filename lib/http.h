@@ -59,6 +59,15 @@ struct ag_http_resp {
 	char		*dpop_nonce;	/* DPoP-Nonce header, owned or NULL */
 	char		*www_authenticate; /* owned or NULL */
 	char		 error[256];	/* transport failure, for the log */
+	/*
+	 * On AG_ERR_HTTP: 1 when no byte of the request can have reached
+	 * the server (refused before curl ran; the name or proxy did not
+	 * resolve; the TCP connection was refused; TLS or its certificate
+	 * checks failed before the request went out), 0 when it may have
+	 * (a timeout, a reset or a short answer after sending; any other
+	 * failure).  0 on AG_OK and AG_ERR_LIMIT.
+	 */
+	int		 not_sent;
 };
 
 /* Once per process, before threads (there are none). */
@@ -71,7 +80,8 @@ int	 ag_http_header_ok(const char *line);
 /*
  * Perform the request.  AG_OK when a complete HTTP response arrived,
  * whatever its status; AG_ERR_HTTP on transport failure, timeout or a
- * refused URL (resp->error says which); AG_ERR_LIMIT when the body
+ * refused URL (resp->error says which, resp->not_sent whether the
+ * request may have reached the server); AG_ERR_LIMIT when the body
  * exceeded max_body.  resp must be zeroed; free with ag_http_resp_free.
  */
 int	 ag_http_do(const struct ag_http_req *, struct ag_http_resp *);

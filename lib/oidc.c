@@ -1285,8 +1285,12 @@ ag_oidc_token(struct ag_oidc *o, const char *form, struct ag_tokens *t,
 		}
 		if ((r = op_post_proof(o, p, p->token_endpoint, &body,
 		    o->dpop != NULL ? ag_buf_str(&proof) : NULL, &resp,
-		    "token endpoint", why)) != AG_OK)
+		    "token endpoint", why)) != AG_OK) {
+			/* A first attempt that never left spent nothing. */
+			if (err != NULL && r == AG_ERR_HTTP && attempt == 0)
+				err->not_sent = resp.not_sent;
 			goto out;
+		}
 		if (o->dpop == NULL)
 			break;
 		ag_dpop_remember(o->dpop, p->token_endpoint, resp.dpop_nonce);

@@ -127,6 +127,9 @@ struct ag_oauth_error {
 	char	 error[64];		/* "invalid_grant"... or "" */
 	char	 description[256];	/* error_description, sanitised */
 	ag_json	*raw;			/* the error body when JSON (mfa_token...) */
+	int	 not_sent;		/* ag_oidc_token's AG_ERR_HTTP: the
+					   request never reached the provider
+					   (ag_http_resp.not_sent) */
 };
 void	 ag_oauth_error_clear(struct ag_oauth_error *);
 
@@ -137,7 +140,10 @@ void	 ag_oauth_error_clear(struct ag_oauth_error *);
  * private_key_jwt with a fresh jti).  AG_OK with tokens filled (200,
  * JSON object, access_token and token_type present and valid);
  * AG_ERR_PROVIDER with err filled for an OAuth error answer;
- * AG_ERR_HTTP for network failure; AG_ERR_PARSE for a malformed answer.
+ * AG_ERR_HTTP for network failure, with err->not_sent set when the
+ * request provably never reached the provider (so a refresh token in
+ * form is not spent; a DPoP nonce retry after an answer never counts);
+ * AG_ERR_PARSE for a malformed answer.
  * With dpop on, each call sends a fresh DPoP proof and answers one
  * use_dpop_nonce challenge with one more request (see ag_oidc_dpop_init).
  */

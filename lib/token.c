@@ -67,6 +67,12 @@
  *        otherwise (not rotated; not sent; another OAuth error such as
  *        mfa_required) the lock row is deleted: RT is still good, and
  *        the next waiter takes the lock and refreshes with it.
+ *        A token request that provably never reached the provider
+ *        (connection refused, name not resolved, TLS failed before
+ *        sending: ag_oauth_error.not_sent) stores no outcome at all
+ *        and releases the lock: RT was not presented, so the next
+ *        request (or a waiter) refreshes with it at once instead of
+ *        being answered the failure for AG_REFRESH_KEEP_SECS.
  *     The lock lasts max(AG_REFRESH_LOCK_SECS, 3 * http.timeout_ms +
  *     1 s): the owner's work under the lock is discovery, the token
  *     call and at most one JWKS fetch, each bounded by http.timeout_ms,
@@ -100,7 +106,8 @@
  *  - A response without "scope" keeps the previously granted scope
  *    (RFC 6749 5.1: omitted means unchanged); without expires_in the
  *    token gets 3600 s, as at login.
- *  - A failure of any kind (not only a provider error) is remembered
+ *  - A failure of any kind (not only a provider error), except a token
+ *    request that provably never left (6d), is remembered
  *    for AG_REFRESH_KEEP_SECS for its audience and scope: a lost answer
  *    may still have rotated the token, and a retry would then trip
  *    reuse detection (for every audience, through the lock row, when
@@ -751,6 +758,12 @@ grant(struct ag_app *app, const struct grant *g, ag_json **out)
 	if (r != AG_OK) {
 		d = failure_doc(r == AG_ERR_PROVIDER ? "server_error" :
 		    "unknown_error", NULL, why, NULL);
+		/* Never reached the provider: RT is unspent (the script, 6d). */
+		if (d != NULL && r == AG_ERR_HTTP && e.not_sent &&
+		    ag_json_set(d, "not_sent", ag_json_bool(1)) != AG_OK) {
+			ag_json_free(d);
+			d = NULL;
+		}
 		goto out;
 	}
 	if (t.id_token != NULL) {
@@ -824,6 +837,19 @@ coord_db(struct ag_app *app, struct ag_db **db)
 }
 
 /*
+ * 1 when d is a failure of a grant whose request never reached the
+ * provider (refused connection, unresolved name, TLS failed before
+ * sending): neither the outcome nor the lock remembers it.
+ */
+static int
+not_sent(const ag_json *d)
+{
+	int v = 0;
+
+	return ag_json_get_bool(d, "not_sent", &v) == AG_OK && v;
+}
+
+/*
  * 1 when the failure d may have spent the refresh token, so that no
  * other refresh may present it: no clear answer (server_error,
  * temporarily_unavailable, our unknown_error), invalid_grant (the token
@@ -840,6 +866,8 @@ maybe_spent(const ag_json *d)
 	const char *code = ag_json_get_str(d, "error");
 	size_t i;
 
+	if (not_sent(d))
+		return 0;
 	if (code == NULL)
 		return 1;
 	for (i = 0; i < sizeof(spent) / sizeof(spent[0]); i++)
@@ -993,9 +1021,12 @@ coordinated(struct ag_app *app, const struct grant *g0, ag_json **out,
 		    "memory");	/* the lock expires by itself */
 		goto out;
 	}
-	/* 6d. The outcome first, then the lock (waiters rely on it). */
-	if ((r = ag_db_refresh_finish(db, key, ag_json_get(*out, "error") ==
-	    NULL, *out, ag_now())) != AG_OK)
+	/*
+	 * 6d. The outcome first, then the lock (waiters rely on it); a
+	 * request that never reached the provider leaves no outcome.
+	 */
+	if (!not_sent(*out) && (r = ag_db_refresh_finish(db, key,
+	    ag_json_get(*out, "error") == NULL, *out, ag_now())) != AG_OK)
 		ag_err("token: refresh %.8s...: cannot store the outcome for "
 		    "waiting requests: %s", key, ag_strerror(r));
 	finish_lock(db, lkey, cur, *out);

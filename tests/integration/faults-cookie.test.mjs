@@ -28,7 +28,7 @@ import { runDir } from '../lib/procs.mjs';
 import { makeSite, httpRequest, parseEnvOutput, NAVIGATION } from '../lib/wrap.mjs';
 import { API, CLI, LOCK_BOUND_MS, ROOT, app, assertNoCrash, fullLogin,
     fillDisk, holdExclusive, livePids, logMatch, logText, logoutToken, postLogout,
-    sessionCleared, sql, timed } from '../lib/faults.mjs';
+    refreshAfterProviderBack, sessionCleared, sql, timed } from '../lib/faults.mjs';
 
 const USER = 'hostile-user';
 let hop;
@@ -127,6 +127,18 @@ async function assertLogoutEnforced(a, b, what) {
 }
 
 describe('cookie sessions: session.db faults', () => {
+	test('provider down during a refresh, then back: the next refresh succeeds at once', async () => {
+		const { a, db } = await cookieApp('notsent');
+		try {
+			const b = await fullLogin(a);
+			const pids = await livePids(a);
+			hop = await refreshAfterProviderBack(a, db, b, hop);
+			await assertNoCrash(a, pids);
+		} finally {
+			await a.stop();
+		}
+	});
+
 	test('locked by another writer: reads served, writes 503 in bounded time, then recovery', async () => {
 		const { a, db } = await cookieApp('locked');
 		let lock = null;

@@ -24,7 +24,7 @@ import { Browser } from '../lib/client.mjs';
 import { makeSite, httpRequest, parseEnvOutput, NAVIGATION } from '../lib/wrap.mjs';
 import { API, BOUND_MS, CLI, LOCK_BOUND_MS, ROOT, app, assertErrorPage,
     assertNoCrash, fullLogin, fillDisk, holdExclusive, livePids, logMatch, logText,
-    sessionSet, sql, startLogin, timed, tryLogin } from '../lib/faults.mjs';
+    refreshAfterProviderBack, sessionSet, sql, startLogin, timed, tryLogin } from '../lib/faults.mjs';
 
 let op;
 
@@ -204,6 +204,18 @@ describe('session database faults', () => {
 	async function profile(a, b) {
 		return b.request(`${a.url}/auth/profile`, { headers: API });
 	}
+
+	test('provider down during a refresh, then back: the next refresh succeeds at once', async () => {
+		const { a, db } = await dbApp(runDir('faults-notsent'));
+		try {
+			const b = await fullLogin(a);
+			const pids = await livePids(a);
+			hop = await refreshAfterProviderBack(a, db, b, hop);
+			await assertNoCrash(a, pids);
+		} finally {
+			await a.stop();
+		}
+	});
 
 	test('locked by another writer: a bounded wait, 503, then success once released', async () => {
 		const { a, db } = await dbApp(runDir('faults-locked'));

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { signWith } from '../idp/hostile.mjs';
+import { signWith, startHostile } from '../idp/hostile.mjs';
 import { startApp } from './lighttpd.mjs';
 import { baseConf, CLIENT_ID } from './stack.mjs';
 import { REPO, freePort, sleep } from './procs.mjs';
@@ -173,4 +173,35 @@ export function postLogout(base, token) {
 		method: 'POST', body: `logout_token=${token}`,
 		headers: { 'content-type': 'application/x-www-form-urlencoded' },
 	});
+}
+
+// With session.db (path db) and b's session on app a (issuer
+// 'refreshable' of the hostile provider op): the provider stopped, a
+// forced refresh fails (connection refused, so the refresh token never
+// left) and leaves no failure in refresh_results; the provider started
+// again on the same port, the next forced refresh succeeds at once
+// (b must not have refreshed in the last 30 s: that outcome would serve)
+// instead of answering the remembered failure for 30 s (lib/token.c,
+// the script, 6d).  Returns the restarted provider.
+export async function refreshAfterProviderBack(a, db, b, op) {
+	const url = `${a.url}/auth/access-token?refresh=true`;
+	const { port, keys } = op;
+	await op.stop();
+	let back;
+	try {
+		const down = await timed(() => b.request(url, { headers: API }));
+		assert.ok(down.res.status >= 400, `provider down: ${down.res.status} ${down.res.text}`);
+		assert.ok(down.ms < BOUND_MS, `provider down: answered in ${down.ms} ms`);
+		assert.equal(down.res.json().error?.code, 'failed_to_refresh_token', down.res.text);
+		assert.equal(sql(db, "SELECT count(*) FROM refresh_results WHERE state <> 'done'"),
+		    '0', 'no failure or lock remembered for a request that never left');
+	} finally {
+		back = await startHostile({ clientId: CLIENT_ID, port, keys });
+	}
+	const t = await timed(() => b.request(url, { headers: API }));
+	assert.equal(t.res.status, 200, `provider back: ${t.res.status} ${t.res.text}\n${logText(a).slice(-800)}`);
+	assert.ok(t.ms < BOUND_MS, `provider back: answered in ${t.ms} ms`);
+	assert.equal(typeof t.res.json().token, 'string', t.res.text);
+	assert.equal(back.stats('refreshable').token, 1, 'provider back: one token request');
+	return back;
 }

@@ -10,7 +10,8 @@
  * mfa_required, failures not retried, N processes refreshing one
  * session making exactly one provider call, two processes refreshing
  * one rotating refresh token for two audiences presenting it once and
- * the second its successor).
+ * the second its successor, a refresh refused at connect not remembered
+ * while one reset after sending is).
  *
  * The responder follows tests/unit/test-oidc.c: a child listening on
  * 127.0.0.1:0 that forks a handler per connection; routes, hit counts
@@ -40,6 +41,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "err.h"
+#include "http.h"
 #include "json.h"
 #include "jwt.h"
 #include "log.h"
@@ -216,6 +218,14 @@ handle(int fd)
 	}
 	if (r->delay_ms > 0)
 		usleep((useconds_t)r->delay_ms * 1000);
+	/* Status 0: the request was read, then the connection is reset. */
+	if (r->status == 0) {
+		struct linger lg = { 1, 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+		_exit(0);
+	}
 	snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d X\r\nContent-Type: "
 	    "application/json\r\nContent-Length: %zu\r\nConnection: close\r\n"
 	    "\r\n", r->status, len);
@@ -1232,10 +1242,179 @@ test_audiences(void)
 	ag_token_fail_clear(&f);
 }
 
+/* The discovery document, its token endpoint at token_base. */
+static void
+serve_discovery(const char *token_base)
+{
+	struct ag_buf disco;
+
+	ag_buf_init(&disco, 0);
+	ag_buf_printf(&disco, "{\"issuer\":\"%s\",\"authorization_endpoint\":"
+	    "\"%s/authorize\",\"token_endpoint\":\"%s/oauth/token\","
+	    "\"jwks_uri\":\"%s/jwks\",\"id_token_signing_alg_values_supported\""
+	    ":[\"RS256\"]}", issuer, base, token_base, base);
+	route_set("/.well-known/openid-configuration", 200,
+	    ag_buf_str(&disco), 0);
+	ag_buf_free(&disco);
+}
+
+/*
+ * A loopback port bound but not listening: connecting to it is refused
+ * (ECONNREFUSED) while the socket stays open.  Its URL into url.
+ */
+static int
+closed_port(char *url, size_t n)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		abort();
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0)
+		abort();
+	snprintf(url, n, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+	return fd;
+}
+
+/* One POST with the test's network settings; its not_sent into *ns. */
+static int
+post(const char *url, int *ns)
+{
+	struct ag_http_req q;
+	struct ag_http_resp resp;
+	int r;
+
+	memset(&q, 0, sizeof(q));
+	memset(&resp, 0, sizeof(resp));
+	q.method = "POST";
+	q.url = url;
+	q.body = "grant_type=refresh_token&refresh_token=RTx";
+	q.body_len = strlen(q.body);
+	q.allow_http = 1;
+	q.timeout_ms = 3000;
+	r = ag_http_do(&q, &resp);
+	*ns = resp.not_sent;
+	ag_http_resp_free(&resp);
+	return r;
+}
+
+/*
+ * A refresh that never reached the provider (connection refused) is
+ * not remembered: the next one, with the provider back, refreshes at
+ * once.  One whose connection is reset after the request was sent may
+ * have spent the token: remembered, for every audience.
+ */
+static void
+test_not_sent(void)
+{
+	struct ag_session s;
+	struct ag_token t;
+	struct ag_token_fail f;
+	struct ag_oidc *live = app.oidc, *down = NULL;
+	const struct ag_provider *p;
+	struct ag_buf url;
+	char closed[64], ts[512], why[AG_WHY_LEN];
+	int cfd, r, ns = -1;
+
+	memset(&t, 0, sizeof(t));
+	memset(&f, 0, sizeof(f));
+	ag_buf_init(&url, 0);
+	cfd = closed_port(closed, sizeof(closed));
+
+	/* ag_http_do: which failures sent nothing. */
+	ag_buf_printf(&url, "%s/oauth/token", closed);
+	r = post(ag_buf_str(&url), &ns);
+	is_int(r, AG_ERR_HTTP, "http: connection refused fails");
+	is_int(ns, 1, "http: connection refused: not sent");
+	r = post("ftp://127.0.0.1/x", &ns);
+	is_int(ns, 1, "http: refused URL: not sent");
+	r = post("http://authgate-test.invalid/oauth/token", &ns);
+	is_int(r, AG_ERR_HTTP, "http: unresolvable name fails");
+	is_int(ns, 1, "http: unresolvable name: not sent");
+	token_route(0, "", 0);
+	ag_buf_reset(&url);
+	ag_buf_printf(&url, "%s/oauth/token", base);
+	r = post(ag_buf_str(&url), &ns);
+	is_int(r, AG_ERR_HTTP, "http: reset after the request fails");
+	is_int(ns, 0, "http: reset after the request: maybe sent");
+	is_int(route_hits("/oauth/token"), 1, "http: the request arrived");
+	token_route(200, "{\"access_token\":\"ATok\",\"token_type\":"
+	    "\"Bearer\",\"expires_in\":600}", 0);
+	r = post(ag_buf_str(&url), &ns);
+	is_int(r, AG_OK, "http: an answer");
+	is_int(ns, 0, "http: an answer: sent");
+
+	/* A provider whose token endpoint refuses connections. */
+	serve_discovery(closed);
+	if (ag_oidc_new(&app.conf, &down) != AG_OK ||
+	    ag_oidc_provider(down, &p, why) != AG_OK)
+		ok(0, "oidc with the closed token endpoint");
+	serve_discovery(base);
+
+	snprintf(ts, sizeof(ts), "{\"accessToken\":\"AT1\",\"refreshToken\":"
+	    "\"RTdown\",\"expiresAt\":%lld}", (long long)(ag_now() + 600));
+	session_make(&s, ts, NULL);
+	token_route(200, "{\"access_token\":\"ATback\",\"token_type\":"
+	    "\"Bearer\",\"expires_in\":600,\"refresh_token\":\"RTback\"}", 0);
+	app.oidc = down;
+	r = get(&s, NULL, NULL, 0, 1, &t, &f);
+	is_int(r, AG_TOKEN_FAILED_REFRESH, "provider down: failed");
+	is_str(ts_str(&s, "refreshToken"), "RTdown", "provider down: the "
+	    "refresh token kept");
+	/* Another audience, meanwhile: the token's lock is free. */
+	r = get(&s, "https://other", NULL, 0, 1, &t, &f);
+	is_int(r, AG_TOKEN_FAILED_REFRESH, "provider down: another audience "
+	    "tries (and fails) too");
+	is_int(route_hits("/oauth/token"), 0, "provider down: no request "
+	    "arrived");
+	app.oidc = live;
+	r = get(&s, NULL, NULL, 0, 1, &t, &f);
+	is_int(r, AG_TOKEN_OK, "provider back: refreshed at once");
+	if (r != AG_TOKEN_OK)
+		printf("#   why: %s\n", f.why);
+	is_str(t.access_token, "ATback", "provider back: the new token");
+	is_str(ts_str(&s, "refreshToken"), "RTback", "provider back: rotated");
+	is_int(route_hits("/oauth/token"), 1, "provider back: one call");
+	ag_session_free(&s);
+
+	/* Reset after the request was sent: maybe spent, remembered. */
+	snprintf(ts, sizeof(ts), "{\"accessToken\":\"AT1\",\"refreshToken\":"
+	    "\"RTreset\",\"expiresAt\":%lld}", (long long)(ag_now() + 600));
+	session_make(&s, ts, NULL);
+	token_route(0, "", 0);
+	r = get(&s, NULL, NULL, 0, 1, &t, &f);
+	is_int(r, AG_TOKEN_FAILED_REFRESH, "reset after sending: failed");
+	is_int(route_hits("/oauth/token"), 1, "reset after sending: the "
+	    "request arrived");
+	token_route(200, "{\"access_token\":\"ATnot\",\"token_type\":"
+	    "\"Bearer\",\"expires_in\":600,\"refresh_token\":\"RTnot\"}", 0);
+	r = get(&s, NULL, NULL, 0, 1, &t, &f);
+	is_int(r, AG_TOKEN_FAILED_REFRESH, "reset after sending: remembered");
+	r = get(&s, "https://other", NULL, 0, 1, &t, &f);
+	is_int(r, AG_TOKEN_FAILED_REFRESH, "reset after sending: remembered "
+	    "for another audience too");
+	is_int(route_hits("/oauth/token"), 0, "reset after sending: the token "
+	    "is not presented again");
+	is_str(ts_str(&s, "refreshToken"), "RTreset", "reset after sending: "
+	    "session unchanged");
+	ag_session_free(&s);
+
+	app.oidc = live;
+	ag_oidc_free(down);
+	close(cfd);
+	ag_buf_free(&url);
+	ag_token_clear(&t);
+	ag_token_fail_clear(&f);
+}
+
 int
 main(void)
 {
-	struct ag_buf disco;
 	struct ag_db *db = NULL;
 	ag_json *jwks, *keys, *k = NULL;
 	char *s;
@@ -1276,14 +1455,7 @@ main(void)
 		ok(0, "create the database");
 	ag_db_close(db);
 
-	ag_buf_init(&disco, 0);
-	ag_buf_printf(&disco, "{\"issuer\":\"%s\",\"authorization_endpoint\":"
-	    "\"%s/authorize\",\"token_endpoint\":\"%s/oauth/token\","
-	    "\"jwks_uri\":\"%s/jwks\",\"id_token_signing_alg_values_supported\""
-	    ":[\"RS256\"]}", issuer, base, base, base);
-	route_set("/.well-known/openid-configuration", 200,
-	    ag_buf_str(&disco), 0);
-	ag_buf_free(&disco);
+	serve_discovery(base);
 	jwks = ag_json_object();
 	keys = ag_json_array();
 	if ((fp = fopen(JWT_DIR "rsa.jwk.json", "r")) != NULL) {
@@ -1321,6 +1493,7 @@ main(void)
 	test_refresh();
 	test_coalesce();
 	test_audiences();
+	test_not_sent();
 
 	ag_app_db_close(&app);
 	ag_oidc_free(app.oidc);
