@@ -330,17 +330,27 @@ static const char *
 regex_guard(const char *re, size_t len)
 {
 	size_t group[AG_MAX_RULE_REGEX_LEN + 1];
+	unsigned char zw[AG_MAX_RULE_REGEX_LEN + 1];
 	size_t i, depth = 0, last = 0, extra = 0, c;
-	int quant = 0;
+	int quant = 0, last_zw = 0;
 
 	if (len > AG_MAX_RULE_REGEX_LEN)
 		return "a regular expression longer than "
 		    "256 bytes";
 	group[0] = 0;
+	zw[0] = 0;
 	for (i = 0; i < len; i++) {
 		if (strchr("*+?{", re[i]) != NULL) {
 			if (quant)
 				return "a quantifier after a quantifier";
+			/*
+			 * glibc's regcomp takes exponential time on
+			 * repeated zero-width assertions: ((((\b)+)+)+)+
+			 * runs for minutes.  They mean nothing repeated.
+			 */
+			if (last_zw)
+				return "a repeated anchor or word boundary "
+				    "(^ $ \\b \\B \\< \\> in a repeated group)";
 			quant = 1;
 			c = quant_copies(re, len, &i);
 			extra += (c - 1) * last;
@@ -352,20 +362,28 @@ regex_guard(const char *re, size_t len)
 			continue;
 		}
 		quant = 0;
+		last_zw = 0;
 		if (re[i] == '(') {
 			group[++depth] = 0;
+			zw[depth] = 0;
 			last = 0;
 			continue;
 		} else if (re[i] == ')' && depth > 0) {
-			last = group[depth--];
+			last = group[depth];
+			last_zw = zw[depth--];
 			group[depth] += last;
+			zw[depth] |= last_zw;
 			continue;
 		} else if (re[i] == '|') {
 			last = 0;
 			continue;
-		} else if (re[i] == '\\')
+		} else if (re[i] == '^' || re[i] == '$')
+			last_zw = zw[depth] = 1;
+		else if (re[i] == '\\') {
+			if (i + 1 < len && strchr("bB<>`'", re[i + 1]) != NULL)
+				last_zw = zw[depth] = 1;
 			i++;
-		else if (re[i] == '[') {
+		} else if (re[i] == '[') {
 			/* A bracket expression: ']' first is a member. */
 			i += re[i + 1] == '^' ? 2 : 1;
 			if (re[i] == ']')

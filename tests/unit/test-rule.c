@@ -333,6 +333,24 @@ test_limits(void)
 	    AG_ERR_LIMIT, "x*{2}: refused");
 	ok(parses("a ~ \"(x*){2}\""), "(x*){2}: parses");
 	ok(parses("a ~ \"\\++\""), "an escaped '+' is no quantifier");
+	/* Repeated zero-width assertions: regcomp runs for minutes. */
+	is_int(ag_rule_parse("name ~ \"(((((($)+)+)+)+)+)\"", &r, why,
+	    sizeof(why)), AG_ERR_LIMIT, "(((($)+)+)+)+ (fuzzing): refused");
+	is_str(why, "column 8: a repeated anchor or word boundary "
+	    "(^ $ \\b \\B \\< \\> in a repeated group)",
+	    "repeated anchor: message");
+	is_int(ag_rule_parse("a ~ \"((((\\\\b)+)+)+)+\"", &r, why,
+	    sizeof(why)), AG_ERR_LIMIT, "((((\\b)+)+)+)+: refused");
+	is_int(ag_rule_parse("a ~ \"^+x\"", &r, why, sizeof(why)),
+	    AG_ERR_LIMIT, "^+: refused");
+	is_int(ag_rule_parse("a ~ \"(a|\\\\<)*\"", &r, why, sizeof(why)),
+	    AG_ERR_LIMIT, "an alternative holding \\< repeated: refused");
+	ok(parses("a ~ \"(^|,)admin(,|$)\""),
+	    "anchors in groups that are not repeated: parse");
+	ok(parses("a ~ \"^([a-z]+\\\\.)*corp\\\\.com$\""),
+	    "anchors outside the repeated group: parse");
+	ok(parses("a ~ \"(x[$^]y)+\""),
+	    "'$' and '^' in a bracket expression are no anchors");
 
 	/* Path segments: AG_MAX_RULE_PATH, then one more. */
 	ag_buf_init(&b, 1 << 20);
