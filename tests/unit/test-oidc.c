@@ -236,7 +236,7 @@ handle(int fd)
 static void
 server_start(void)
 {
-	int lfd, fd;
+	int lfd;
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -244,50 +244,13 @@ server_start(void)
 		abort();
 	memset(sh, 0, sizeof(*sh));
 	lfd = listen_loopback(64, &port, base, sizeof(base));
-	fflush(stdout);
-	if ((srv_pid = fork()) < 0)
-		abort();
-	if (srv_pid > 0)
-		setpgid(srv_pid, srv_pid);	/* before any kill(-pid) */
-	if (srv_pid == 0) {
-		/*
-		 * Own process group, so server_stop() also ends handlers
-		 * still sleeping; no stdout, so no pipe waits for them.
-		 */
-		setpgid(0, 0);
-		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		signal(SIGCHLD, SIG_IGN);	/* handlers are reaped */
-		signal(SIGPIPE, SIG_DFL);
-		for (;;) {
-			if ((fd = accept(lfd, NULL, NULL)) < 0) {
-				if (errno == EINTR)
-					continue;
-				_exit(1);
-			}
-			if (fork() == 0) {
-				close(lfd);
-				handle(fd);
-				close(fd);
-				_exit(0);
-			}
-			close(fd);
-		}
-	}
-	close(lfd);
+	srv_pid = serve_fork(lfd, handle);
 }
 
 static void
 server_stop(void)
 {
-	if (srv_pid > 0) {
-		kill(-srv_pid, SIGKILL);
-		waitpid(srv_pid, NULL, 0);
-		srv_pid = -1;
-	}
+	serve_stop(&srv_pid);
 }
 
 /* The value of a header in the last request, copied into out ("" if none). */

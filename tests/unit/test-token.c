@@ -236,49 +236,16 @@ handle(int fd)
 static void
 server_start(void)
 {
-	int lfd, fd;
+	int lfd;
 
 	lfd = listen_loopback(64, NULL, base, sizeof(base));
-	fflush(stdout);
-	if ((srv_pid = fork()) < 0)
-		abort();
-	if (srv_pid > 0)
-		setpgid(srv_pid, srv_pid);
-	if (srv_pid == 0) {
-		setpgid(0, 0);
-		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		signal(SIGCHLD, SIG_IGN);
-		signal(SIGPIPE, SIG_DFL);
-		for (;;) {
-			if ((fd = accept(lfd, NULL, NULL)) < 0) {
-				if (errno == EINTR)
-					continue;
-				_exit(1);
-			}
-			if (fork() == 0) {
-				close(lfd);
-				handle(fd);
-				close(fd);
-				_exit(0);
-			}
-			close(fd);
-		}
-	}
-	close(lfd);
+	srv_pid = serve_fork(lfd, handle);
 }
 
 static void
 server_stop(void)
 {
-	if (srv_pid > 0) {
-		kill(-srv_pid, SIGKILL);
-		waitpid(srv_pid, NULL, 0);
-		srv_pid = -1;
-	}
+	serve_stop(&srv_pid);
 }
 
 static const char *

@@ -1,19 +1,24 @@
 /*
  * util.h -- helpers shared by the unit test programs (header-only, like
  * tap.h): reading a data file, undoing the data files' escapes, and a
- * listening socket for a loopback test server.
+ * loopback test server (its listening socket, its process, its end).
  */
 #ifndef AG_TEST_UTIL_H
 #define AG_TEST_UTIL_H
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "url.h"
@@ -92,6 +97,62 @@ listen_loopback(int backlog, int *port, char *base, size_t n)
 		*port = ntohs(sa.sin_port);
 	snprintf(base, n, "http://127.0.0.1:%d", ntohs(sa.sin_port));
 	return lfd;
+}
+
+/*
+ * Serve lfd in a child process of its own process group: every
+ * connection is handled by handle(fd) in a process of its own, with
+ * stdout and stderr on /dev/null (handlers still sleeping hold no pipe
+ * the test runner waits on).  lfd is closed in the caller.  Returns the
+ * server's pid, for serve_stop().
+ */
+static pid_t __attribute__((unused))
+serve_fork(int lfd, void (*handle)(int))
+{
+	pid_t pid;
+	int fd;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		abort();
+	if (pid > 0) {
+		setpgid(pid, pid);	/* before any kill(-pid) */
+		close(lfd);
+		return pid;
+	}
+	setpgid(0, 0);
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	signal(SIGCHLD, SIG_IGN);	/* handlers are reaped */
+	signal(SIGPIPE, SIG_DFL);
+	for (;;) {
+		if ((fd = accept(lfd, NULL, NULL)) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (fork() == 0) {
+			close(lfd);
+			handle(fd);
+			close(fd);
+			_exit(0);
+		}
+		close(fd);
+	}
+}
+
+/* End the server of serve_fork() and its handlers; *pid becomes -1. */
+static void __attribute__((unused))
+serve_stop(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(-*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		*pid = -1;
+	}
 }
 
 #endif
