@@ -146,47 +146,12 @@ handle(int fd)
 	static char buf[REQ_MAX];
 	char path[128], hdr[512], chunk[8192];
 	struct route *r;
-	size_t n = 0, need, i;
-	ssize_t got;
-	char *eoh, *p, *q;
-	long clen = 0;
+	size_t n, i;
 
 	alarm(10);
-	for (;;) {
-		if (n + 1 >= sizeof(buf))
-			_exit(1);
-		if ((got = read(fd, buf + n, sizeof(buf) - 1 - n)) <= 0)
-			_exit(1);
-		n += (size_t)got;
-		buf[n] = '\0';
-		if ((eoh = strstr(buf, "\r\n\r\n")) != NULL)
-			break;
-	}
-	for (p = buf; p < eoh; p = q + 2) {
-		if ((q = strstr(p, "\r\n")) == NULL)
-			break;
-		if (strncasecmp(p, "Content-Length:", 15) == 0)
-			clen = strtol(p + 15, NULL, 10);
-	}
-	need = (size_t)(eoh + 4 - buf) + (size_t)clen;
-	while (n < need && n + 1 < sizeof(buf)) {
-		if ((got = read(fd, buf + n, sizeof(buf) - 1 - n)) <= 0)
-			break;
-		n += (size_t)got;
-	}
-	buf[n] = '\0';
+	n = read_request(fd, buf, sizeof(buf), path, sizeof(path));
 	memcpy(sh->req, buf, n + 1);
 	sh->req_len = n;
-
-	/* "GET /path?query HTTP/1.1" */
-	path[0] = '\0';
-	if ((p = strchr(buf, ' ')) != NULL) {
-		p++;
-		for (i = 0; p[i] != '\0' && p[i] != ' ' && p[i] != '?' &&
-		    i + 1 < sizeof(path); i++)
-			path[i] = p[i];
-		path[i] = '\0';
-	}
 	__atomic_add_fetch(&sh->requests, 1, __ATOMIC_SEQ_CST);
 	if ((r = route_find(path)) == NULL) {
 		snprintf(hdr, sizeof(hdr), "HTTP/1.1 404 Not Found\r\n"

@@ -154,44 +154,11 @@ handle(int fd)
 	static char buf[REQ_MAX], out[ROUTE_BODY + 64];
 	char path[128], hdr[512];
 	struct route *r;
-	size_t n = 0, need, i, len;
+	size_t n, i, len;
 	int hits;
-	ssize_t got;
-	char *eoh, *p, *q;
-	long clen = 0;
 
 	alarm(20);
-	for (;;) {
-		if (n + 1 >= sizeof(buf))
-			_exit(1);
-		if ((got = read(fd, buf + n, sizeof(buf) - 1 - n)) <= 0)
-			_exit(1);
-		n += (size_t)got;
-		buf[n] = '\0';
-		if ((eoh = strstr(buf, "\r\n\r\n")) != NULL)
-			break;
-	}
-	for (p = buf; p < eoh; p = q + 2) {
-		if ((q = strstr(p, "\r\n")) == NULL)
-			break;
-		if (strncasecmp(p, "Content-Length:", 15) == 0)
-			clen = strtol(p + 15, NULL, 10);
-	}
-	need = (size_t)(eoh + 4 - buf) + (size_t)clen;
-	while (n < need && n + 1 < sizeof(buf)) {
-		if ((got = read(fd, buf + n, sizeof(buf) - 1 - n)) <= 0)
-			break;
-		n += (size_t)got;
-	}
-	buf[n] = '\0';
-	path[0] = '\0';
-	if ((p = strchr(buf, ' ')) != NULL) {
-		p++;
-		for (i = 0; p[i] != '\0' && p[i] != ' ' && p[i] != '?' &&
-		    i + 1 < sizeof(path); i++)
-			path[i] = p[i];
-		path[i] = '\0';
-	}
+	n = read_request(fd, buf, sizeof(buf), path, sizeof(path));
 	if ((r = route_find(path)) == NULL) {
 		snprintf(hdr, sizeof(hdr), "HTTP/1.1 404 Not Found\r\n"
 		    "Content-Length: 0\r\nConnection: close\r\n\r\n");
@@ -204,7 +171,7 @@ handle(int fd)
 		hits = __atomic_fetch_add(&sh->ntok, 1, __ATOMIC_SEQ_CST);
 		if (hits < NTOKREQ)
 			snprintf(sh->tok_req[hits], sizeof(sh->tok_req[hits]),
-			    "%s", eoh + 4);
+			    "%s", strstr(buf, "\r\n\r\n") + 4);
 	}
 	hits = __atomic_add_fetch(&r->hits, 1, __ATOMIC_SEQ_CST);
 	/* "@N@" in a body: this route's hit count (a rotating token). */

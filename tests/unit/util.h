@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -97,6 +98,56 @@ listen_loopback(int backlog, int *port, char *base, size_t n)
 		*port = ntohs(sa.sin_port);
 	snprintf(base, n, "http://127.0.0.1:%d", ntohs(sa.sin_port));
 	return lfd;
+}
+
+/*
+ * Read one HTTP request from fd into buf (cap bytes, NUL-terminated):
+ * the header, then as much of the body as Content-Length announces
+ * and buf holds.  path (n bytes) gets the request target up to '?'.
+ * Returns the bytes read; _exit(1) when the header does not fit or the
+ * peer goes away before it ends (a handler process of serve_fork()).
+ */
+static size_t __attribute__((unused))
+read_request(int fd, char *buf, size_t cap, char *path, size_t pn)
+{
+	size_t n = 0, need, i;
+	ssize_t got;
+	char *eoh, *p, *q;
+	long clen = 0;
+
+	for (;;) {
+		if (n + 1 >= cap)
+			_exit(1);
+		if ((got = read(fd, buf + n, cap - 1 - n)) <= 0)
+			_exit(1);
+		n += (size_t)got;
+		buf[n] = '\0';
+		if ((eoh = strstr(buf, "\r\n\r\n")) != NULL)
+			break;
+	}
+	for (p = buf; p < eoh; p = q + 2) {
+		if ((q = strstr(p, "\r\n")) == NULL)
+			break;
+		if (strncasecmp(p, "Content-Length:", 15) == 0)
+			clen = strtol(p + 15, NULL, 10);
+	}
+	need = (size_t)(eoh + 4 - buf) + (size_t)clen;
+	while (n < need && n + 1 < cap) {
+		if ((got = read(fd, buf + n, cap - 1 - n)) <= 0)
+			break;
+		n += (size_t)got;
+	}
+	buf[n] = '\0';
+	/* "GET /path?query HTTP/1.1" */
+	path[0] = '\0';
+	if ((p = strchr(buf, ' ')) != NULL) {
+		p++;
+		for (i = 0; p[i] != '\0' && p[i] != ' ' && p[i] != '?' &&
+		    i + 1 < pn; i++)
+			path[i] = p[i];
+		path[i] = '\0';
+	}
+	return n;
 }
 
 /*
