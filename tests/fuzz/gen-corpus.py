@@ -735,3 +735,38 @@ dictionary("mfaroute", ["Bearer ", "\n", "application/json", "; charset=",
                         '"phone_number"', '"email"', '"sms"', '"voice"',
                         '"auth0"', '"oob"', "{", "}", "[", "]", ":", ",",
                         "null", "!"])
+
+# --- ciba -----------------------------------------------------------
+# The body of the backchannel authentication endpoint's answer (the
+# target tries it as a 200, a 400 and a 503).
+CIBA = {
+    "ok": {"auth_req_id": "1c266114-a1be-4252-8ad1-04986c5b9ac1",
+           "expires_in": 120, "interval": 2},
+    "ok-no-interval": {"auth_req_id": "abc", "expires_in": 120},
+    "error": {"error": "unknown_user_id", "error_description": "no user"},
+    "error-control": {"error": "access\u0000denied",
+                      "error_description": "<script>\n"},
+    "id-missing": {"expires_in": 120},
+    "id-number": {"auth_req_id": 7, "expires_in": 120},
+    "id-empty": {"auth_req_id": "", "expires_in": 120},
+    "id-space": {"auth_req_id": "a b", "expires_in": 120},
+    "id-1025": {"auth_req_id": "x" * 1025, "expires_in": 120},
+    "expires-zero": {"auth_req_id": "a", "expires_in": 0},
+    "expires-negative": {"auth_req_id": "a", "expires_in": -5},
+    "expires-huge": {"auth_req_id": "a", "expires_in": 99999999999999},
+    "expires-string": {"auth_req_id": "a", "expires_in": "120"},
+    "expires-float": {"auth_req_id": "a", "expires_in": 1.5},
+    "interval-huge": {"auth_req_id": "a", "expires_in": 120,
+                      "interval": 100000},
+    "interval-zero": {"auth_req_id": "a", "expires_in": 120, "interval": 0},
+    "array": [{"auth_req_id": "a", "expires_in": 120}],
+}
+for k, v in CIBA.items():
+    seed("ciba", k, json.dumps(v))
+seed("ciba", "not-json", "auth_req_id=a&expires_in=120")
+seed("ciba", "nested", '{"auth_req_id":"a","expires_in":120,"x":' +
+     "[" * 40 + "]" * 40 + "}")
+seed("ciba", "bad-utf8", b'{"auth_req_id":"\xc3\x28","expires_in":1}')
+seed("ciba", "empty", b"")
+dictionary("ciba", ['"auth_req_id"', '"expires_in"', '"interval"',
+                    '"error"', '"error_description"', "{", "}", ":", ","])
